@@ -1,0 +1,1 @@
+"""Carrier staff (curators, admins): accounts created from the CLI, password sign-in."""

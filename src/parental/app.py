@@ -1,0 +1,78 @@
+"""The application factory: routers, error handlers, limits and the process's resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from parental import __version__, migrate
+from parental.admin.router import router as admin_router
+from parental.auth.router import router as auth_router
+from parental.children.router import router as children_router
+from parental.devices.router import device_router, guardian_router
+from parental.families.router import router as families_router
+from parental.health.router import router as health_router
+from parental.kit.http import BodySizeLimit, install_error_handlers
+from parental.lines.router import router as carrier_router
+from parental.runtime import Runtime, build_runtime
+from parental.settings import get_parental_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Backend of a carrier's child-safe SIM.
+
+* `/v1`: the parent app (bearer access token from `/v1/auth/tokens`) and the child's device
+  agent (`/v1/device...`, bearer device token from pairing).
+* `/carrier/v1`: the carrier's systems (bearer service key).
+* `/admin/v1`: curators and admins (bearer staff token).
+
+Errors are JSON `{"error": "<Code>", "detail": "<text>"}`; 422 is request validation only.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    """The API. Without ``runtime`` it builds one from the environment when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or build_runtime()
+        if owned and rt.is_embedded_sqlite:
+            # The embedded default upgrades itself; PostgreSQL is migrated by `parental db upgrade`.
+            await migrate.upgrade(rt.engine)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if owned:
+                await rt.close()
+
+    app = FastAPI(
+        title="Child-safe SIM API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    settings = runtime.settings if runtime else get_parental_settings()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    v1 = APIRouter(prefix="/v1")
+    for router in (auth_router, families_router, children_router, guardian_router, device_router):
+        v1.include_router(router)
+    app.include_router(v1)
+    app.include_router(carrier_router, prefix="/carrier/v1")
+    app.include_router(admin_router, prefix="/admin/v1")
+    app.include_router(health_router)
+    return app

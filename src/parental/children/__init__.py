@@ -1,0 +1,1 @@
+"""Children: name, birthdate, time zone and the child SIM line they use."""

@@ -1,0 +1,269 @@
+"""The ``parental`` command: serve, worker, database, carrier and admin tasks, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+
+from parental import migrate
+from parental.admin import service as admin
+from parental.app import create_app
+from parental.audit.service import Actor
+from parental.demo import DemoCredentials, seed_demo
+from parental.kit.db import transaction
+from parental.kit.errors import AppError
+from parental.kit.phone import InvalidPhoneNumber, normalize_e164
+from parental.kit.settings import get_kit_settings
+from parental.lines import service as lines
+from parental.runtime import Runtime, build_runtime
+from parental.sms.sender import LogSmsSender
+from parental.worker import purge_expired, run_forever
+
+app = typer.Typer(help="Backend of the child-safe SIM.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+carrier_app = typer.Typer(
+    help="What the carrier's systems do, from the command line.", no_args_is_help=True
+)
+admin_app = typer.Typer(help="Staff accounts (curators and admins).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(carrier_app, name="carrier")
+app.add_typer(admin_app, name="admin")
+
+T = TypeVar("T")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=get_kit_settings().log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]], *, runtime: Runtime | None = None) -> T:
+    """Run ``work`` with a runtime whose database is migrated when it is the embedded SQLite."""
+
+    async def main() -> T:
+        rt = runtime or build_runtime()
+        try:
+            if rt.is_embedded_sqlite:
+                await migrate.upgrade(rt.engine)
+            return await work(rt)
+        finally:
+            await rt.close()
+
+    try:
+        return asyncio.run(main())
+    except AppError as exc:
+        typer.echo(f"error: {exc.code}: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo family first.")] = False,
+) -> None:
+    """Serve the API (with no configuration: SQLite in ./var, in-process cache)."""
+    _configure_logging()
+    if demo:
+        _print_demo(_run(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port)
+    elif get_kit_settings().database_url is None:
+        _run(lambda rt: asyncio.sleep(0))  # create and migrate the embedded database up front
+    uvicorn.run(
+        "parental.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 300.0,
+) -> None:
+    """Run background work: purge expired codes, tokens and invitations."""
+    _configure_logging()
+    if once:
+        report = _run(purge_expired)
+        typer.echo(f"purged {report.total} rows")
+    else:
+        _run(lambda rt: run_forever(rt, interval_seconds=interval))
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Host the printed examples use.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the printed examples use.")] = 8000,
+) -> None:
+    """Seed a demo family, child and paired device; print tokens and example requests."""
+    _configure_logging()
+    _print_demo(_run(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port)
+
+
+def _print_demo(creds: DemoCredentials, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    print(
+        f"""
+Demo family ready (guardian {creds.guardian_phone}).
+
+  GUARDIAN_TOKEN={creds.access_token}
+  REFRESH_TOKEN={creds.refresh_token}
+  DEVICE_TOKEN={creds.device_token}
+  CARRIER_KEY={creds.service_key}
+
+The guardian token lasts 15 minutes; POST {base}/v1/auth/tokens/refresh with the refresh token
+for a new one. Try:
+
+  curl -H "Authorization: Bearer $GUARDIAN_TOKEN" {base}/v1/children
+  curl -H "Authorization: Bearer $DEVICE_TOKEN" {base}/v1/device
+  curl -H "Authorization: Bearer $CARRIER_KEY" {base}/carrier/v1/lines/+77070000001
+""",
+        flush=True,
+    )
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print (or write) the OpenAPI document of the API."""
+    text = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    _configure_logging()
+
+    async def work(rt: Runtime) -> str | None:
+        await migrate.upgrade(rt.engine, revision)
+        return await migrate.current_revision(rt.engine)
+
+    typer.echo(f"database at {_run(work)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one."""
+
+    async def work(rt: Runtime) -> str | None:
+        return await migrate.current_revision(rt.engine)
+
+    runtime = build_runtime()
+
+    async def main() -> str | None:
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    typer.echo(f"current: {asyncio.run(main())}, head: {migrate.head_revision()}")
+
+
+@carrier_app.command("register-line")
+def register_line(
+    msisdn: Annotated[str, typer.Argument(help="The line's number, E.164 (+77...).")],
+    guardian_phone: Annotated[str, typer.Option("--guardian", help="Contract holder, E.164.")],
+    child_sim: Annotated[bool, typer.Option("--child-sim/--not-child-sim")] = True,
+    active: Annotated[bool, typer.Option("--active/--inactive")] = True,
+) -> None:
+    """Register a line as the carrier would (for a trial without a carrier system)."""
+    _configure_logging()
+    try:
+        guardian = normalize_e164(guardian_phone)
+    except InvalidPhoneNumber as exc:
+        typer.echo(f"error: --guardian: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work(rt: Runtime) -> str:
+        async with transaction(rt.sessions) as session:
+            line, created = await lines.register_line(
+                session,
+                msisdn=lines.carrier_msisdn(msisdn, rt.settings.carrier_regions),
+                guardian_phone=guardian,
+                is_child_sim=child_sim,
+                active=active,
+                now=rt.clock.now(),
+                actor=Actor("carrier", "cli"),
+            )
+        return f"{'registered' if created else 'updated'} {line.msisdn} (guardian {guardian})"
+
+    typer.echo(_run(work))
+
+
+@carrier_app.command("create-key")
+def create_service_key(name: Annotated[str, typer.Argument(help="Which system uses it.")]) -> None:
+    """Create a service key for a carrier system; it is printed once and stored hashed."""
+
+    async def work(rt: Runtime) -> str:
+        async with transaction(rt.sessions) as session:
+            return await lines.create_service_key(
+                session, name=name, secret=rt.secret, now=rt.clock.now()
+            )
+
+    typer.echo(_run(work))
+
+
+@carrier_app.command("revoke-key")
+def revoke_service_key(name: Annotated[str, typer.Argument()]) -> None:
+    """Revoke a carrier service key by name."""
+
+    async def work(rt: Runtime) -> bool:
+        async with transaction(rt.sessions) as session:
+            return await lines.revoke_service_key(session, name=name, now=rt.clock.now())
+
+    if not _run(work):
+        typer.echo(f"no active key named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {name}")
+
+
+@admin_app.command("create")
+def create_staff(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="admin or curator.")] = "admin",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a curator or admin account (the password is asked for, never an argument)."""
+    if role not in ("admin", "curator"):
+        typer.echo("error: --role must be admin or curator", err=True)
+        raise typer.Exit(2)
+    password = (
+        sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Password: ")
+    )
+    if len(password) < admin.MIN_PASSWORD_LENGTH:
+        typer.echo(f"error: the password needs {admin.MIN_PASSWORD_LENGTH}+ characters", err=True)
+        raise typer.Exit(2)
+
+    async def work(rt: Runtime) -> str:
+        async with transaction(rt.sessions) as session:
+            staff = await admin.create_staff(
+                session, username=username, password=password, role=role, now=rt.clock.now()
+            )
+            return f"created {staff.role} {staff.username} ({staff.id})"
+
+    typer.echo(_run(work))
+
+
+def main() -> None:
+    app()

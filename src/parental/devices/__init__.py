@@ -1,0 +1,1 @@
+"""The child's devices: one-time pairing codes, device tokens, listing, renaming, revoking."""

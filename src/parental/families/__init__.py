@@ -1,0 +1,1 @@
+"""Families: the guardians who share responsibility for children, and invitations to join."""

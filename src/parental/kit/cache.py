@@ -1,0 +1,79 @@
+"""A small key-value cache: Redis when ``REDIS_URL`` is set, an in-process dict otherwise.
+
+Only what may be lost lives here (latest values, counters, fan-out); losing Redis degrades
+the service, it never corrupts what SQL holds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """The embedded default: one process, values kept with their expiry."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float | None]] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
+        expires = time.monotonic() + ttl_seconds if ttl_seconds else None
+        self._data[key] = (value, expires)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisCache:
+    """Redis-backed cache shared by every process of the deployment."""
+
+    def __init__(self, url: str, *, prefix: str = "parental:") -> None:
+        self.url = url
+        self._prefix = prefix
+        self._redis: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(self._prefix + key)
+        return value.encode() if isinstance(value, str) else value
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
+        await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def create_cache(redis_url: str | None) -> Cache:
+    return RedisCache(redis_url) if redis_url else MemoryCache()

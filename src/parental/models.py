@@ -1,0 +1,30 @@
+"""Every ORM model of every package, imported so ``Base.metadata`` knows all tables.
+
+Migrations and tests import this module; add each new package's ``models`` here.
+"""
+
+from parental.admin.models import StaffAccount
+from parental.audit.models import AuditEvent
+from parental.auth.models import Account, RefreshToken, SignInCode
+from parental.children.models import Child
+from parental.devices.models import Device, PairingCode
+from parental.families.models import Family, Guardian, Invitation
+from parental.kit.db import Base
+from parental.lines.models import Line, ServiceKey
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "Base",
+    "Child",
+    "Device",
+    "Family",
+    "Guardian",
+    "Invitation",
+    "Line",
+    "PairingCode",
+    "RefreshToken",
+    "ServiceKey",
+    "SignInCode",
+    "StaffAccount",
+]

@@ -1,0 +1,80 @@
+"""The process's shared resources, built once from settings and closed on shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from parental.kit.cache import Cache, create_cache
+from parental.kit.clock import Clock, SystemClock
+from parental.kit.db import create_engine, create_session_factory
+from parental.kit.events import EventBus
+from parental.kit.ratelimit import RateLimiter
+from parental.kit.settings import KitSettings, get_kit_settings
+from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
+from parental.sms.sender import HttpSmsGateway, LogSmsSender, SmsSender
+
+
+@dataclass
+class Runtime:
+    kit: KitSettings
+    settings: ParentalSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    cache: Cache
+    limiter: RateLimiter
+    clock: Clock
+    sms: SmsSender
+    bus: EventBus = field(default_factory=EventBus)
+
+    @property
+    def secret(self) -> str:
+        return self.kit.secret_key.get_secret_value()
+
+    @property
+    def is_embedded_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    async def close(self) -> None:
+        await self.sms.close()
+        await self.cache.close()
+        await self.engine.dispose()
+
+
+def create_sms_sender(settings: ParentalSettings) -> SmsSender:
+    if settings.sms_backend is SmsBackend.HTTP:
+        assert settings.sms_gateway_url is not None
+        token = (
+            settings.sms_gateway_token.get_secret_value() if settings.sms_gateway_token else None
+        )
+        return HttpSmsGateway(
+            settings.sms_gateway_url,
+            token=token,
+            sender_id=settings.sms_sender_id,
+            timeout=settings.sms_timeout_seconds,
+        )
+    return LogSmsSender()
+
+
+def build_runtime(
+    kit: KitSettings | None = None,
+    settings: ParentalSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    sms: SmsSender | None = None,
+) -> Runtime:
+    """Resources for one process; arguments override what the environment says (tests, CLI)."""
+    kit = kit or get_kit_settings()
+    settings = settings or get_parental_settings()
+    engine = create_engine(kit.resolved_database_url, echo=kit.sql_echo)
+    return Runtime(
+        kit=kit,
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        cache=create_cache(kit.redis_url),
+        limiter=RateLimiter(kit.redis_url),
+        clock=clock or SystemClock(),
+        sms=sms or create_sms_sender(settings),
+    )

@@ -1,0 +1,70 @@
+"""Settings of the parent-facing service (env prefix ``PARENTAL_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from parental.kit.settings import Environment, get_kit_settings
+
+
+class SmsBackend(StrEnum):
+    LOG = "log"  # development sink: writes the text (codes included) to the log
+    HTTP = "http"  # the carrier's SMS gateway over HTTPS
+
+
+class ParentalSettings(BaseSettings):
+    """Tokens, codes, limits and the SMS gateway of the parent and device API."""
+
+    model_config = SettingsConfigDict(env_prefix="PARENTAL_", extra="ignore")
+
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    sign_in_code_ttl_seconds: int = 300
+    sign_in_code_digits: int = 6
+    sign_in_code_max_attempts: int = 5
+    pairing_code_ttl_seconds: int = 600
+    pairing_code_length: int = 10
+    invitation_ttl_days: int = 7
+
+    # The carrier's own lines must be numbers of these regions (ISO 3166 codes).
+    carrier_regions: list[str] = ["KZ"]
+    default_child_timezone: str = "Asia/Almaty"
+
+    max_body_bytes: int = 1_048_576
+
+    limit_code_requests_per_phone: str = "3/10minutes"
+    limit_code_requests_per_phone_daily: str = "10/day"
+    limit_code_requests_per_ip: str = "30/hour"
+    limit_code_attempts_per_phone: str = "10/10minutes"
+    limit_code_attempts_per_ip: str = "60/hour"
+    limit_pairing_attempts_per_ip: str = "10/minute"
+    limit_admin_logins_per_ip: str = "10/10minutes"
+
+    sms_backend: SmsBackend = SmsBackend.LOG
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_sender_id: str = "ChildSIM"
+    sms_timeout_seconds: float = 5.0
+
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _check_sms(self) -> ParentalSettings:
+        if self.sms_backend is SmsBackend.HTTP and not self.sms_gateway_url:
+            raise ValueError("PARENTAL_SMS_GATEWAY_URL is required with PARENTAL_SMS_BACKEND=http")
+        if (
+            get_kit_settings().environment is Environment.PRODUCTION
+            and self.sms_backend is SmsBackend.LOG
+        ):
+            raise ValueError("the log SMS sink writes codes to the log; use http in production")
+        return self
+
+
+@lru_cache
+def get_parental_settings() -> ParentalSettings:
+    """Read the service settings once per process."""
+    return ParentalSettings()

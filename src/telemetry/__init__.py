@@ -1,0 +1,1 @@
+"""Device data: location fixes, geofences, alarms, app usage (issues 5 and 6)."""
