@@ -39,6 +39,7 @@ class Runtime:
     async def close(self) -> None:
         await self.sms.close()
         await self.cache.close()
+        await self.limiter.close()
         await self.engine.dispose()
 
 

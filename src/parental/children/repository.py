@@ -30,7 +30,7 @@ async def list_with_lines(session: AsyncSession, family_id: uuid.UUID) -> list[t
         .where(Child.family_id == family_id)
         .order_by(Child.created_at, Child.id)
     )
-    return [(c, line) for c, line in rows.tuples()]
+    return [(c, line) for c, line in rows.all()]
 
 
 async def delete(session: AsyncSession, child: Child) -> None:

@@ -35,7 +35,7 @@ async def guardians_with_accounts(
         .where(Guardian.family_id == family_id)
         .order_by(Guardian.joined_at)
     )
-    return [(g, a) for g, a in rows.tuples()]
+    return [(g, a) for g, a in rows.all()]
 
 
 async def guardian_phones(session: AsyncSession, family_id: uuid.UUID) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
 
 from parental.kit.errors import TooManyRequests
 
@@ -36,9 +37,17 @@ class Rule:
 class RateLimiter:
     def __init__(self, redis_url: str | None, *, key_prefix: str = "parental-limits") -> None:
         self._storage: Storage
+        self._pool: ConnectionPool | None = None
         if redis_url:
+            # Our own pool, so close() can release it (the limits storage has no close).
+            self._pool = ConnectionPool.from_url(
+                redis_url, socket_timeout=2, socket_connect_timeout=2
+            )
             self._storage = RedisStorage(
-                "async+" + redis_url, implementation="redispy", key_prefix=key_prefix
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=key_prefix,
+                connection_pool=self._pool,  # type: ignore[arg-type]
             )
         else:
             self._storage = MemoryStorage()
@@ -60,3 +69,7 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

@@ -1,0 +1,170 @@
+"""Test fixtures: one suite, two configurations.
+
+Without ``DATABASE_URL`` / ``REDIS_URL`` the tests run on the embedded default (a SQLite file
+per test, copied from a migrated template, and the in-process cache and limiter). With them,
+on a fresh PostgreSQL database created for this run (tables emptied after each test) and on
+Redis (this run's keys cleared after each test). In CI a server that cannot be reached fails
+the run; elsewhere its tests are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from parental import migrate
+from parental.app import create_app
+from parental.kit.clock import FrozenClock
+from parental.kit.db import create_engine
+from parental.kit.settings import Environment, KitSettings
+from parental.models import Base
+from parental.runtime import Runtime, build_runtime
+from parental.settings import ParentalSettings
+from parental.sms.sender import LogSmsSender
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def _unreachable(what: str, exc: Exception) -> None:
+    message = f"{what} is configured but unreachable: {exc}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def _create_postgres_database(url: str) -> str:
+    base = make_url(url)
+    name = f"parental_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base.render_as_string(hide_password=False))
+    async with admin.connect() as connection:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(admin_url)
+    async with admin.connect() as connection:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the run: a SQLite file to copy, or a PostgreSQL database."""
+    if DATABASE_URL:
+        try:
+            url = asyncio.run(_create_postgres_database(DATABASE_URL))
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            _unreachable("DATABASE_URL", exc)
+        asyncio.run(_migrate(url))
+        yield url
+        asyncio.run(_drop_postgres_database(DATABASE_URL, url))
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+        yield str(path)
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(database_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty, migrated database for one test."""
+    if DATABASE_URL:
+        yield database_template
+        await _truncate(database_template)
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def kit_settings(database_url: str, tmp_path: Path) -> KitSettings:
+    return KitSettings(
+        environment=Environment.TEST,
+        data_dir=tmp_path,
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def parental_settings() -> ParentalSettings:
+    return ParentalSettings()
+
+
+@pytest.fixture
+async def runtime(
+    kit_settings: KitSettings, parental_settings: ParentalSettings, clock: FrozenClock
+) -> AsyncIterator[Runtime]:
+    rt = build_runtime(kit_settings, parental_settings, clock=clock, sms=LogSmsSender())
+    if REDIS_URL:
+        try:
+            await rt.limiter.reset()
+            await rt.cache.ping()
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            await rt.close()
+            _unreachable("REDIS_URL", exc)
+    yield rt
+    if REDIS_URL:
+        await rt.limiter.reset()
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
+    ):
+        yield c
+
+
+def sms_code(runtime: Runtime, phone: str) -> str:
+    """The code in the last SMS the development sink got for ``phone``."""
+    assert isinstance(runtime.sms, LogSmsSender)
+    message = runtime.sms.last_to(phone)
+    assert message is not None, f"no SMS was sent to {phone}"
+    found = re.search(rf"\b\d{{{runtime.settings.sign_in_code_digits}}}\b", message.text)
+    assert found is not None, message.text
+    return found.group()
