@@ -1,0 +1,198 @@
+"""Object-level authorisation, route by route.
+
+Every route of the API has an entry in ``ROUTES``: who may call it and, for routes that take
+an id, a request body that would be valid. The tests then check that every route refuses a
+caller without credentials, and that a guardian of one family gets 404 for every id that
+belongs to another family — and that the other family's data is unchanged afterwards. A new
+route without an entry fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import pytest
+
+from parental.app import create_app
+from parental.runtime import Runtime
+from tests.parental.factories import FamilyWorld
+
+Caller = Literal["public", "guardian", "device", "carrier", "staff"]
+
+
+@dataclass(frozen=True)
+class Access:
+    caller: Caller
+    body: dict[str, Any] | None = None
+
+
+ROUTES: dict[tuple[str, str], Access] = {
+    ("POST", "/v1/auth/sign-in-codes"): Access("public"),
+    ("POST", "/v1/auth/tokens"): Access("public"),
+    ("POST", "/v1/auth/tokens/refresh"): Access("public"),
+    ("POST", "/v1/auth/tokens/revoke"): Access("public"),
+    ("GET", "/v1/me"): Access("guardian"),
+    ("PATCH", "/v1/me"): Access("guardian"),
+    ("POST", "/v1/families"): Access("guardian"),
+    ("GET", "/v1/families/{family_id}"): Access("guardian"),
+    ("PATCH", "/v1/families/{family_id}"): Access("guardian", {"name": "Taken over"}),
+    ("DELETE", "/v1/families/{family_id}/guardians/{account_id}"): Access("guardian"),
+    ("POST", "/v1/families/{family_id}/invitations"): Access("guardian", {"phone": "+77015550999"}),
+    ("GET", "/v1/families/{family_id}/invitations"): Access("guardian"),
+    ("DELETE", "/v1/families/{family_id}/invitations/{invitation_id}"): Access("guardian"),
+    ("GET", "/v1/invitations"): Access("guardian"),
+    ("POST", "/v1/invitations/{invitation_id}/accept"): Access("guardian"),
+    ("POST", "/v1/invitations/{invitation_id}/decline"): Access("guardian"),
+    ("GET", "/v1/children"): Access("guardian"),
+    ("POST", "/v1/children"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}"): Access("guardian"),
+    ("PATCH", "/v1/children/{child_id}"): Access("guardian", {"name": "Renamed"}),
+    ("DELETE", "/v1/children/{child_id}"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/audit-events"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/pairing-codes"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/devices"): Access("guardian"),
+    ("GET", "/v1/devices/{device_id}"): Access("guardian"),
+    ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
+    ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
+    ("POST", "/v1/device/pair"): Access("public"),
+    ("GET", "/v1/device"): Access("device"),
+    ("GET", "/v1/device/audit-events"): Access("device"),
+    # The carrier's systems act on all of the carrier's lines; a line number is not a secret id.
+    ("PUT", "/carrier/v1/lines/{msisdn}"): Access(
+        "carrier", {"guardian_phone": "+77015550999", "is_child_sim": True}
+    ),
+    ("GET", "/carrier/v1/lines/{msisdn}"): Access("carrier"),
+    ("DELETE", "/carrier/v1/lines/{msisdn}"): Access("carrier"),
+    ("POST", "/admin/v1/auth/tokens"): Access("public"),
+    ("GET", "/admin/v1/me"): Access("staff"),
+    ("GET", "/admin/v1/audit-events"): Access("staff"),
+    ("GET", "/healthz"): Access("public"),
+    ("GET", "/readyz"): Access("public"),
+}
+
+UNAUTHENTICATED_ERRORS = {
+    "guardian": "InvalidAccessToken",
+    "device": "InvalidDeviceToken",
+    "carrier": "InvalidServiceKey",
+    "staff": "InvalidStaffToken",
+}
+
+
+def api_routes() -> set[tuple[str, str]]:
+    spec = create_app().openapi()
+    return {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+
+
+def test_every_route_is_in_the_table() -> None:
+    routes = api_routes()
+    assert routes - ROUTES.keys() == set(), "add these routes to ROUTES"
+    assert ROUTES.keys() - routes == set(), "these ROUTES entries no longer exist"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(k for k, v in ROUTES.items() if v.caller != "public")
+)
+async def test_routes_refuse_missing_and_garbage_credentials(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    url = re.sub(r"\{(\w+)\}", "00000000-0000-4000-8000-000000000000", path)
+    url = url.replace("/lines/00000000-0000-4000-8000-000000000000", "/lines/+77070000001")
+    body = ROUTES[(method, path)].body or {}
+    for headers in ({}, {"Authorization": "Bearer garbage"}):
+        response = await client.request(method, url, headers=headers, json=body or None)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"] == UNAUTHENTICATED_ERRORS[ROUTES[(method, path)].caller]
+
+
+@dataclass
+class Victim:
+    world: FamilyWorld
+    invitation_id: str
+
+
+@pytest.fixture
+async def victim(client: httpx.AsyncClient, other_family: FamilyWorld) -> Victim:
+    invited = await client.post(
+        f"/v1/families/{other_family.family_id}/invitations",
+        headers=other_family.guardian.headers,
+        json={"phone": "+77015550888"},
+    )
+    assert invited.status_code == 201
+    return Victim(other_family, invited.json()["id"])
+
+
+def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
+    """The route filled with the victim's ids, and with mixes of own and victim ids."""
+    theirs = {
+        "family_id": victim.world.family_id,
+        "child_id": victim.world.child_id,
+        "device_id": victim.world.device_id,
+        "account_id": victim.world.guardian.account_id,
+        "invitation_id": victim.invitation_id,
+    }
+    mine = {"family_id": own.family_id}
+    names = re.findall(r"\{(\w+)\}", path)
+    urls = [path.format(**{n: theirs[n] for n in names})]
+    if "family_id" in names and len(names) > 1:
+        # Own family, the victim's inner id: the inner id must be checked against the family.
+        urls.append(path.format(**{n: mine.get(n, theirs[n]) for n in names}))
+    return urls
+
+
+FOREIGN_ID_ROUTES = sorted(
+    (method, path)
+    for (method, path), access in ROUTES.items()
+    if access.caller == "guardian" and "{" in path
+)
+
+
+@pytest.mark.parametrize(("method", "path"), FOREIGN_ID_ROUTES)
+async def test_a_guardian_never_reaches_another_familys_objects(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    family: FamilyWorld,
+    victim: Victim,
+    method: str,
+    path: str,
+) -> None:
+    body = ROUTES[(method, path)].body
+    for url in foreign_urls(path, family, victim):
+        response = await client.request(method, url, headers=family.guardian.headers, json=body)
+        assert response.status_code in (403, 404), (method, url, response.text)
+        assert response.json()["error"].endswith(("NotFound", "Forbidden", "OwnerOnly"))
+
+    # The victim's family is exactly as it was.
+    theirs = victim.world.guardian.headers
+    fam = await client.get(f"/v1/families/{victim.world.family_id}", headers=theirs)
+    assert fam.json()["name"] == "Family"
+    assert len(fam.json()["guardians"]) == 1
+    child = await client.get(f"/v1/children/{victim.world.child_id}", headers=theirs)
+    assert child.status_code == 200
+    assert child.json()["name"] == "Aigerim"
+    device = await client.get(f"/v1/devices/{victim.world.device_id}", headers=theirs)
+    assert device.json()["name"] == "Phone"
+    assert device.json()["revoked_at"] is None
+    invitations = await client.get(
+        f"/v1/families/{victim.world.family_id}/invitations", headers=theirs
+    )
+    assert [(i["id"], i["status"]) for i in invitations.json()["items"]] == [
+        (victim.invitation_id, "pending")
+    ]
+    codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
+    assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
+    assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0
+
+
+async def test_a_device_sees_only_its_own_child(
+    client: httpx.AsyncClient, family: FamilyWorld, victim: Victim
+) -> None:
+    mine = await client.get("/v1/device", headers=family.device_headers)
+    assert mine.json()["child"]["id"] == family.child_id
+    events = await client.get("/v1/device/audit-events", headers=family.device_headers)
+    assert {e["child_id"] for e in events.json()["items"]} == {family.child_id}
+    # Guardian routes with ids are not reachable with a device token at all.
+    for url in (f"/v1/children/{family.child_id}", f"/v1/devices/{family.device_id}"):
+        assert (await client.get(url, headers=family.device_headers)).status_code == 401
