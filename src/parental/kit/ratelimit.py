@@ -1,8 +1,9 @@
 """Rate limits on top of the ``limits`` library: Redis when configured, process memory otherwise.
 
 A moving window per (rule, identifiers), so a burst at a window boundary cannot double the
-allowance. When Redis is down the check fails open for that request and logs it: limits are
-abuse protection, and a cache outage must not lock every parent out.
+allowance. When Redis is down the check falls back to this process's memory and logs it:
+limits stay (per process, so looser) and a cache outage neither locks parents out nor opens
+the door to guessing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
 
 from parental.kit.errors import TooManyRequests
 
@@ -52,6 +55,7 @@ class RateLimiter:
         else:
             self._storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._fallback = MovingWindowRateLimiter(MemoryStorage())
 
     async def hit(self, rule: Rule, *identifiers: str, detail: str | None = None) -> None:
         """Count one hit; raise ``TooManyRequests`` (with Retry-After) once the limit is spent."""
@@ -61,9 +65,11 @@ class RateLimiter:
             if allowed:
                 return
             stats = await self._limiter.get_window_stats(item, rule.name, *identifiers)
-        except (ConnectionError, OSError) as exc:  # Redis unreachable: degrade, never lock out
-            log.warning("rate limit storage unavailable, allowing request: %s", exc)
-            return
+        except (RedisError, StorageError, OSError) as exc:
+            log.warning("rate limit storage unavailable, limiting in memory: %s", exc)
+            if await self._fallback.hit(item, rule.name, *identifiers):
+                return
+            stats = await self._fallback.get_window_stats(item, rule.name, *identifiers)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise TooManyRequests(detail, retry_after=retry_after)
 
