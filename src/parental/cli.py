@@ -48,13 +48,18 @@ def _configure_logging() -> None:
     )
 
 
-def _run(work: Callable[[Runtime], Awaitable[T]], *, runtime: Runtime | None = None) -> T:
+def _run(
+    work: Callable[[Runtime], Awaitable[T]],
+    *,
+    runtime: Runtime | None = None,
+    migrate_embedded: bool = True,
+) -> T:
     """Run ``work`` with a runtime whose database is migrated when it is the embedded SQLite."""
 
     async def main() -> T:
         rt = runtime or build_runtime()
         try:
-            if rt.is_embedded_sqlite:
+            if migrate_embedded and rt.is_embedded_sqlite:
                 await migrate.upgrade(rt.engine)
             return await work(rt)
         finally:
@@ -157,7 +162,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
         await migrate.upgrade(rt.engine, revision)
         return await migrate.current_revision(rt.engine)
 
-    typer.echo(f"database at {_run(work)}")
+    typer.echo(f"database at {_run(work, migrate_embedded=False)}")
 
 
 @db_app.command("current")

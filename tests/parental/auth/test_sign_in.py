@@ -151,7 +151,8 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_chain(
     assert after.json()["error"] == "InvalidRefreshToken"
     async with runtime.sessions() as session:
         tokens = (await session.scalars(select(RefreshToken))).all()
-    assert tokens and all(t.revoked_at is not None for t in tokens)
+    assert tokens
+    assert all(t.revoked_at is not None for t in tokens)
 
 
 async def test_another_sign_in_is_unaffected_by_a_revoked_chain(

@@ -39,7 +39,8 @@ async def test_invite_accept_and_the_second_guardian_sees_the_family(
     assert invited.status_code == 201, invited.text
     assert invited.json()["status"] == "pending"
     sms = runtime.sms.last_to(SECOND)  # type: ignore[attr-defined]
-    assert sms is not None and OWNER in sms.text
+    assert sms is not None
+    assert OWNER in sms.text
 
     second = await sign_in(client, runtime, SECOND)
     mine = await client.get("/v1/invitations", headers=second.headers)
