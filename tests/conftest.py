@@ -15,6 +15,7 @@ import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from parental.kit.settings import Environment, KitSettings
 from parental.models import Base
 from parental.runtime import Runtime, build_runtime
 from parental.settings import ParentalSettings
-from parental.sms.sender import LogSmsSender
+from parental.sms.sender import LogSmsSender, SmsSender
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -132,31 +133,51 @@ def parental_settings() -> ParentalSettings:
     return ParentalSettings()
 
 
-@pytest.fixture
-async def runtime(
-    kit_settings: KitSettings, parental_settings: ParentalSettings, clock: FrozenClock
+@asynccontextmanager
+async def open_runtime(
+    kit_settings: KitSettings,
+    parental_settings: ParentalSettings,
+    clock: FrozenClock,
+    sms: SmsSender,
 ) -> AsyncIterator[Runtime]:
-    rt = build_runtime(kit_settings, parental_settings, clock=clock, sms=LogSmsSender())
-    if REDIS_URL:
-        try:
+    """A runtime for one test; with Redis, this run's rate-limit counters start and end empty."""
+    rt = build_runtime(kit_settings, parental_settings, clock=clock, sms=sms)
+    try:
+        if REDIS_URL:
+            try:
+                await rt.limiter.reset()
+                await rt.cache.ping()
+            except Exception as exc:  # pragma: no cover - depends on the machine
+                _unreachable("REDIS_URL", exc)
+        yield rt
+        if REDIS_URL:
             await rt.limiter.reset()
-            await rt.cache.ping()
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            await rt.close()
-            _unreachable("REDIS_URL", exc)
-    yield rt
-    if REDIS_URL:
-        await rt.limiter.reset()
-    await rt.close()
+    finally:
+        await rt.close()
 
 
-@pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def api_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process, with its lifespan running."""
     app = create_app(runtime)
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
     ):
+        yield c
+
+
+@pytest.fixture
+async def runtime(
+    kit_settings: KitSettings, parental_settings: ParentalSettings, clock: FrozenClock
+) -> AsyncIterator[Runtime]:
+    async with open_runtime(kit_settings, parental_settings, clock, LogSmsSender()) as rt:
+        yield rt
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(runtime) as c:
         yield c
 
 

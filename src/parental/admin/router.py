@@ -10,7 +10,7 @@ from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.errors import TooManyRequests, error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, decode_cursor
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
 
 router = APIRouter(tags=["admin"])
 
@@ -44,7 +44,4 @@ async def list_audit_events(
     cursor: CursorQuery = None,
 ) -> AuditEventPage:
     """The whole audit log, newest first."""
-    rows = await audit.list_all(
-        session, limit=limit + 1, before=decode_cursor(cursor) if cursor else None
-    )
-    return AuditEventPage.of(rows, limit)
+    return await audit.page(session, limit=limit, cursor=cursor)

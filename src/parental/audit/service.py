@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.audit import repository
 from parental.audit.models import AuditEvent
+from parental.audit.schemas import AuditEventPage
+from parental.kit.paging import decode_cursor
 
 ActorType = Literal["guardian", "device", "staff", "carrier", "system"]
 
@@ -54,26 +56,28 @@ async def record(
     return event
 
 
-async def list_for_child(
+async def child_page(
     session: AsyncSession,
     child_id: uuid.UUID,
     *,
     limit: int,
-    before: tuple[datetime, uuid.UUID] | None,
+    cursor: str | None,
     child_visible_only: bool,
-) -> list[AuditEvent]:
-    """A child's events, newest first."""
-    return await repository.list_events(
+) -> AuditEventPage:
+    """A page of a child's events, newest first."""
+    rows = await repository.list_events(
         session,
         child_id=child_id,
-        limit=limit,
-        before=before,
+        limit=limit + 1,
+        before=decode_cursor(cursor) if cursor else None,
         child_visible_only=child_visible_only,
     )
+    return AuditEventPage.of(rows, limit)
 
 
-async def list_all(
-    session: AsyncSession, *, limit: int, before: tuple[datetime, uuid.UUID] | None
-) -> list[AuditEvent]:
-    """Every event, newest first (staff view)."""
-    return await repository.list_events(session, limit=limit, before=before)
+async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> AuditEventPage:
+    """A page of every event, newest first (staff view)."""
+    rows = await repository.list_events(
+        session, limit=limit + 1, before=decode_cursor(cursor) if cursor else None
+    )
+    return AuditEventPage.of(rows, limit)

@@ -20,7 +20,7 @@ from parental.children.schemas import ChildCreate, ChildPage, ChildRead, ChildUp
 from parental.deps import ClientIP, ClockDep, SessionDep, SettingsDep
 from parental.families.errors import NoFamily
 from parental.kit.errors import error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, decode_cursor
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
 
 router = APIRouter(tags=["children"], responses=error_responses(InvalidAccessToken))
 
@@ -97,11 +97,6 @@ async def list_child_audit_events(
     cursor: CursorQuery = None,
 ) -> AuditEventPage:
     """What was done concerning this child, newest first."""
-    rows = await audit.list_for_child(
-        session,
-        child.id,
-        limit=limit + 1,
-        before=decode_cursor(cursor) if cursor else None,
-        child_visible_only=False,
+    return await audit.child_page(
+        session, child.id, limit=limit, cursor=cursor, child_visible_only=False
     )
-    return AuditEventPage.of(rows, limit)

@@ -28,7 +28,7 @@ from parental.devices.schemas import (
     PairingCodeRead,
 )
 from parental.kit.errors import TooManyRequests, error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, decode_cursor
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
 
 guardian_router = APIRouter(tags=["devices"], responses=error_responses(InvalidAccessToken))
 device_router = APIRouter(tags=["device agent"])
@@ -128,11 +128,6 @@ async def list_own_audit_events(
     cursor: CursorQuery = None,
 ) -> AuditEventPage:
     """What guardians did that concerns this child ("your parent checked your location")."""
-    rows = await audit.list_for_child(
-        session,
-        device.child_id,
-        limit=limit + 1,
-        before=decode_cursor(cursor) if cursor else None,
-        child_visible_only=True,
+    return await audit.child_page(
+        session, device.child_id, limit=limit, cursor=cursor, child_visible_only=True
     )
-    return AuditEventPage.of(rows, limit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import threading
@@ -15,16 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
-from parental.app import create_app
 from parental.auth.models import SignInCode
 from parental.kit.clock import FrozenClock
 from parental.kit.settings import KitSettings
-from parental.runtime import Runtime, build_runtime
+from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.sms.sender import HttpSmsGateway, SmsRejected, SmsUnavailable
+from tests.conftest import api_client, open_runtime
 
 TOKEN = "gateway-token-123"
 SENDER = "ChildSIM"
@@ -244,24 +242,13 @@ async def gateway_runtime(
     fake_gateway: FakeGateway,
 ) -> AsyncIterator[Runtime]:
     gateway = HttpSmsGateway(fake_gateway.url, token=TOKEN, sender_id=SENDER, timeout=5.0)
-    rt = build_runtime(kit_settings, parental_settings, clock=clock, sms=gateway)
-    if os.environ.get("REDIS_URL"):
-        await rt.limiter.reset()
-    try:
+    async with open_runtime(kit_settings, parental_settings, clock, gateway) as rt:
         yield rt
-    finally:
-        if os.environ.get("REDIS_URL"):
-            await rt.limiter.reset()
-        await rt.close()
 
 
 @pytest.fixture
 async def gateway_client(gateway_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(gateway_runtime)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
-    ):
+    async with api_client(gateway_runtime) as c:
         yield c
 
 
