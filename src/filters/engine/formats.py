@@ -1,0 +1,789 @@
+"""Reading blocklists: the formats we import, and exactly what each of their lines means.
+
+Accounting. ``parse`` returns the rules and a ``ParseReport`` in which every line counts once:
+``accepted`` (it gave at least one rule not already given in this parse), ``duplicates``
+(every rule it gave was already there: same ``Rule.key``), ``skipped`` (comments, blank lines,
+headers, zone bookkeeping) or ``rejected`` (line number, text, reason), so ``lines_read ==
+accepted + duplicates + skipped + len(rejected)``. A line is taken whole or not at all: when one
+name of a hosts line is invalid the line is rejected and gives no rule. ``accepted`` counts
+lines, not rules (a hosts line may name several hosts). Lines that are not valid UTF-8 (from
+``parse_file``) are rejected. A byte-order mark and CR-LF line ends are accepted.
+
+Names go through ``normalize_host``; when it refuses one the line is rejected with its reason
+("invalid name: bad-character"). An IP literal always makes an EXACT rule (an address has no
+subdomains); a rule that would cover only an address's subdomains is rejected.
+
+Actions. ``action`` is what a list's ordinary entries do: BLOCK by default, ALLOW to import an
+allow list (as AdGuard Home reads a list added as an allowlist). An explicit exception in the
+list (``@@`` in AdBlock, ``rpz-passthru.`` in RPZ) is ALLOW whatever ``action`` says.
+
+Comments. A line whose first non-blank character is ``#`` or ``!`` is a comment in every format
+(in AdBlock unless it is a cosmetic rule such as ``##.ad``); hosts, domains and wildcard lines
+may also end in a ``#`` comment; RPZ takes ``;`` comments anywhere on a line.
+
+Formats:
+
+HOSTS  ``address name [name ...] [# comment]``
+    Each name is an EXACT rule. The address must be a sink (``0.0.0.0``, ``127.0.0.1``, ``::``,
+    ``::1``); any other address is a redirect we cannot honour, so the line is rejected. A line
+    naming only hosts-file boilerplate (``localhost``, ``localhost.localdomain``, ``local``,
+    ``broadcasthost``, ``0.0.0.0``, ``ip6-localhost`` and the other ``ip6-*`` names) is skipped,
+    whatever its address; boilerplate names among real ones are dropped.
+DOMAINS  ``name [# comment]``, one a line
+    ``domains_scope``: SUBTREE unless the caller says otherwise. A plain list does not say
+    which it means, and AdGuard Home and Pi-hole read one as exact names: a list written for
+    them keeps its meaning with EXACT.
+WILDCARD  ``*.name`` or ``name``, one a line (HaGeZi's wildcard lists)
+    SUBTREE either way: those lists mean the name and every subdomain. ``*`` anywhere else
+    (``a.*.b``, ``*name``, ``*`` alone) is rejected.
+ADBLOCK  ``[@@]pattern[$modifiers]``, the DNS subset AdGuard Home reads
+    ``||name^`` is SUBTREE; ``|name^`` is EXACT (``|`` anchors the start of the host name, ``^``
+    its end); ``||*.name^``, ``*.name^`` and ``.name^`` are SUBDOMAINS; a bare ``name`` is EXACT,
+    as AdGuard Home reads it ("blocks example.org but not its subdomains"); ``name^`` with no
+    start anchor is SUBTREE. ``@@`` makes a rule ALLOW. The end anchor (``^``, ``|`` or ``^|``)
+    may be left out; AdGuard would then also match longer names that merely begin with the
+    pattern (``||ab.com`` matches ``ab.com.evil.net``), and ``name^`` any name ending in it
+    (``xname``): we match only what the name itself covers, a deliberate under-match.
+    ``$important`` is accepted and dropped: our engine has no priority flag, so where AdGuard
+    lets ``||x^$important`` beat ``@@||x^`` we let the exception win. Any other modifier
+    (``$third-party``, ``$denyallow=``, ``$client=``, ``$dnsrewrite=``, ``$badfilter`` ...)
+    rejects the rule, "unsupported modifier: ...": applying it without its modifier would widen
+    it. Rejected too, each with its reason: cosmetic rules (``##``, ``#@#``, ``#?#`` ...),
+    regular expressions (``/.../``), rules with a path or a scheme, ``*`` inside a name, and
+    ``!#include``. ``[Adblock Plus 2.0]``-style headers are skipped.
+RPZ  a DNS Response Policy Zone in master-file syntax, QNAME triggers only
+    ``$ORIGIN``, ``$TTL``, SOA and NS records are skipped (lines continuing a record inside
+    parentheses count as skipped too); ``;`` starts a comment; TTL and class are optional; a
+    line starting with blanks reuses the previous owner. Owner names are made absolute (``@``
+    and relative names take the current ``$ORIGIN``) and the zone's apex is then stripped: the
+    apex is the SOA owner (also the origin when no ``$ORIGIN`` came first), or the first
+    ``$ORIGIN`` before any SOA; with neither, names are taken as written. Names outside the
+    apex, and records at the apex, are rejected. ``name CNAME .`` (NXDOMAIN), ``CNAME *.``
+    (NODATA) and ``CNAME rpz-drop.`` are ``action`` (BLOCK); ``CNAME rpz-passthru.`` is ALLOW;
+    ``name`` gives EXACT and ``*.name`` SUBDOMAINS. When ``name`` and ``*.name`` both appear
+    with the same action they become one SUBTREE rule carrying the first one's line; the
+    later line then counts as a duplicate. Rejected: any other CNAME target and
+    every other record type ("local data (redirect) not supported"), ``rpz-tcp-only.``, the
+    ``rpz-ip``, ``rpz-client-ip``, ``rpz-nsdname`` and ``rpz-nsip`` triggers, and ``$INCLUDE``.
+UT1_DOMAINS  squidGuard domain lists, one name a line
+    SUBTREE always (squidGuard matches the domain and every subdomain); an IP address entry is
+    an EXACT rule on the address.
+UT1_URLS  squidGuard URL lists, ``host[/path prefix]`` without a scheme
+    A URL rule on the host with the path from ``normalize_path`` (which drops a query or
+    fragment); a line whose path is empty or ``/`` is a plain SUBTREE rule on the host, which is
+    what a URL rule for every path means. As squidGuard does, a leading ``www``, ``web`` or
+    ``ftp`` label (with optional digits) is removed from the host when a name remains. A line
+    with a scheme is rejected.
+
+``detect_format`` looks at the first 200 entries (comments and blank lines aside). Lists of
+plain names are DOMAINS: the UT1 formats are chosen explicitly, as ``parse_ut1_folder`` does.
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from filters.engine.normalize import InvalidTarget, normalize_host, normalize_path
+from filters.engine.rules import Action, Format, ParseReport, Rejection, Rule, Scope
+
+__all__ = ["Ut1Category", "detect_format", "parse", "parse_file", "parse_ut1_folder"]
+
+DETECT_LINES = 200
+_MAX_TEXT = 300  # a rejected line's text is cut to this many characters in the report
+
+# A rule to be, as its key: host, scope, path, action (the order of Rule.key).
+_Key = tuple[str, Scope, str, Action]
+# What a line gave: one rule, several, a rejection reason, or None for a skipped line.
+_Outcome = _Key | list[_Key] | str | None
+_Handler = Callable[[str], _Outcome]
+
+
+@dataclass
+class Ut1Category:
+    """One UT1 category folder: its usage and the rules of its ``domains`` and ``urls`` files."""
+
+    name: str
+    action: Action
+    rules: list[Rule]
+    reports: dict[str, ParseReport]  # "domains", "urls": only for the files that exist
+
+
+def detect_format(lines: Sequence[str]) -> Format:
+    """The format of a list, from its first entries; ``ValueError`` if none fits."""
+    votes = dict.fromkeys(_VOTING, 0)
+    plain = entries = 0
+    for raw in lines:
+        text = _entry_text(raw)
+        if not text or text[0] in "#!;":
+            continue
+        if text[0] == "[" and text[-1] == "]" and _is_adblock_header(text):
+            return Format.ADBLOCK
+        kind = _classify(text)
+        if kind == "zone":
+            return Format.RPZ
+        entries += 1
+        if kind == "plain":
+            plain += 1
+        elif isinstance(kind, Format):
+            votes[kind] += 1
+        if entries >= DETECT_LINES:
+            break
+    if not entries:
+        raise ValueError("no entries to tell the format from")
+    best = max(_VOTING, key=votes.__getitem__)
+    if not votes[best]:
+        if plain * 2 >= entries:
+            return Format.DOMAINS
+        raise ValueError(
+            f"no known format fits: {entries - plain} of {entries} entries unrecognised"
+        )
+    support = votes[best] + (plain if best in _TAKES_PLAIN_NAMES else 0)
+    if support * 2 < entries:
+        raise ValueError(f"no known format fits: the best, {best}, fits {support} of {entries}")
+    return best
+
+
+def parse(
+    lines: Iterable[str],
+    fmt: Format | None = None,
+    *,
+    action: Action = Action.BLOCK,
+    domains_scope: Scope = Scope.SUBTREE,
+) -> tuple[list[Rule], ParseReport]:
+    """Parse the lines of a list (``fmt`` None: detect it); see the module docstring."""
+    if isinstance(lines, str):
+        raise TypeError("parse takes lines, not one string: use str.splitlines()")
+    if domains_scope is Scope.URL:
+        raise ValueError("domains_scope must be a host scope, not URL")
+    if fmt is None:
+        if not isinstance(lines, Sequence):
+            lines = list(lines)
+        fmt = detect_format(lines)
+    return _parse(lines, fmt, action, domains_scope, set())
+
+
+def parse_file(
+    path: Path,
+    fmt: Format | None = None,
+    *,
+    action: Action = Action.BLOCK,
+    domains_scope: Scope = Scope.SUBTREE,
+) -> tuple[list[Rule], ParseReport]:
+    """Parse a list file as UTF-8; a line that does not decode is rejected, not fatal."""
+    return parse(_file_lines(path), fmt, action=action, domains_scope=domains_scope)
+
+
+def parse_ut1_folder(path: Path) -> Ut1Category:
+    """Parse a UT1 category folder (``usage``, ``domains``, ``urls``).
+
+    ``usage`` saying ``white`` makes every rule ALLOW, ``black`` BLOCK; a missing or unclear
+    ``usage`` is a ``ValueError`` (we will not guess between blocking and allowing). The two
+    files are one parse for duplicates: a URL line repeating a domains rule counts as one.
+    """
+    action = _ut1_usage(path / "usage")
+    rules: list[Rule] = []
+    reports: dict[str, ParseReport] = {}
+    seen: set[_Key] = set()
+    for name, fmt in (("domains", Format.UT1_DOMAINS), ("urls", Format.UT1_URLS)):
+        file = path / name
+        if file.is_file():
+            found, reports[name] = _parse(_file_lines(file), fmt, action, Scope.SUBTREE, seen)
+            rules += found
+    if not reports:
+        raise ValueError(f"{path}: no domains or urls file")
+    return Ut1Category(path.name, action, rules, reports)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _file_lines(path: Path) -> list[str]:
+    # surrogateescape keeps undecodable bytes as lone surrogates, so the line they are on is
+    # rejected by itself instead of the whole file failing to decode.
+    text = path.read_bytes().decode("utf-8", "surrogateescape")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _parse(
+    lines: Iterable[str], fmt: Format, action: Action, domains_scope: Scope, seen: set[_Key]
+) -> tuple[list[Rule], ParseReport]:
+    report = ParseReport(format=fmt)
+    with _collector_paused():
+        rules = _read(lines, _handler(fmt, action, domains_scope), report, seen)
+    if fmt is Format.RPZ:
+        rules = _merge_rpz_pairs(rules, report)
+    return rules, report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # A list holds a few hundred thousand new objects, none in a cycle: left on, the cyclic
+    # collector would walk the growing heap again and again, a third of the time spent.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(
+    lines: Iterable[str], handle: _Handler, report: ParseReport, seen: set[_Key]
+) -> list[Rule]:
+    """Feed each line to ``handle``; collect the rules and count the line in ``report``."""
+    rejected = report.rejected
+    rules: list[Rule] = []
+    accepted = duplicates = skipped = number = 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r\n")
+        if number == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        if not line.isascii() and not _is_utf8(line):
+            rejected.append(Rejection(number, _shown(line), "not valid UTF-8"))
+            continue
+        outcome = handle(line)
+        if outcome is None:
+            skipped += 1
+        elif isinstance(outcome, tuple):  # one rule: the common case, kept free of extra objects
+            if outcome in seen:
+                duplicates += 1
+            else:
+                seen.add(outcome)
+                rules.append(Rule(outcome[0], outcome[1], outcome[3], outcome[2], number))
+                accepted += 1
+        elif isinstance(outcome, str):
+            rejected.append(Rejection(number, _shown(line.strip()), outcome))
+        else:
+            fresh = False
+            for key in outcome:
+                if key not in seen:
+                    seen.add(key)
+                    rules.append(Rule(key[0], key[1], key[3], key[2], number))
+                    fresh = True
+            if fresh:
+                accepted += 1
+            else:
+                duplicates += 1
+    report.lines_read = number
+    report.accepted, report.duplicates, report.skipped = accepted, duplicates, skipped
+    return rules
+
+
+def _is_utf8(line: str) -> bool:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    if not text.isascii():
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def _handler(fmt: Format, action: Action, domains_scope: Scope) -> _Handler:
+    if fmt is Format.HOSTS:
+        return _hosts_handler(action)
+    if fmt is Format.DOMAINS:
+        return _domains_handler(domains_scope, action)
+    if fmt is Format.UT1_DOMAINS:
+        return _domains_handler(Scope.SUBTREE, action)
+    if fmt is Format.WILDCARD:
+        return _wildcard_handler(action)
+    if fmt is Format.ADBLOCK:
+        return _adblock_handler(action)
+    if fmt is Format.RPZ:
+        return _RpzReader(action)
+    return _ut1_urls_handler(action)
+
+
+def _name_rule(raw: str, scope: Scope, action: Action, path: str = "") -> _Key | str:
+    """The rule for one name, or why there is none."""
+    try:
+        host = normalize_host(raw)
+    except InvalidTarget as error:
+        return f"invalid name: {error.reason}"
+    if scope is not Scope.URL and _is_ip(host):
+        if scope is Scope.SUBDOMAINS:
+            return "an IP address has no subdomains"
+        scope = Scope.EXACT
+    return (host, scope, path, action)
+
+
+def _is_ip(host: str) -> bool:
+    # normalize_host turns every name whose last label is a number into an IPv4 address.
+    return ":" in host or host.rpartition(".")[2].isdigit()
+
+
+def _uncomment(line: str) -> str:
+    cut = line.find("#")
+    if cut >= 0:
+        line = line[:cut]
+    return line.strip()
+
+
+def _one_name(text: str) -> bool:
+    return " " not in text and "\t" not in text
+
+
+# --- hosts, domains, wildcard --------------------------------------------------------------
+
+_SINKS = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1"})  # noqa: S104 (addresses read, not bound)
+_SINK_ADDRESSES = frozenset(ipaddress.ip_address(address) for address in _SINKS)
+_SINKS_TEXT = "only 0.0.0.0, 127.0.0.1, :: and ::1 mean blocked"
+_HOSTS_BOILERPLATE = frozenset(
+    {
+        "localhost",
+        "localhost.localdomain",
+        "local",
+        "broadcasthost",
+        "0.0.0.0",  # noqa: S104 (a name in a hosts file, not an address we bind)
+        "ip6-localhost",
+        "ip6-loopback",
+        "ip6-localnet",
+        "ip6-mcastprefix",
+        "ip6-allnodes",
+        "ip6-allrouters",
+        "ip6-allhosts",
+    }
+)
+
+
+def _hosts_handler(action: Action) -> _Handler:
+    def handle(line: str) -> _Outcome:
+        text = _uncomment(line)
+        if not text or text[0] == "!":
+            return None
+        fields = text.split()
+        if len(fields) < 2:
+            return "expected an address followed by host names"
+        names = [name for name in fields[1:] if name.lower() not in _HOSTS_BOILERPLATE]
+        if not names:
+            return None
+        address = fields[0]
+        if address not in _SINKS:
+            try:
+                parsed = ipaddress.ip_address(address)
+            except ValueError:
+                return f"not an IP address: {address!r}"
+            if parsed not in _SINK_ADDRESSES:
+                return f"address {address} is a redirect, not a block: {_SINKS_TEXT}"
+        rules: list[_Key] = []
+        for name in names:
+            rule = _name_rule(name, Scope.EXACT, action)
+            if isinstance(rule, str):
+                return rule if len(names) == 1 else f"{name}: {rule}"
+            rules.append(rule)
+        return rules
+
+    return handle
+
+
+def _domains_handler(scope: Scope, action: Action) -> _Handler:
+    def handle(line: str) -> _Outcome:
+        text = _uncomment(line)
+        if not text or text[0] == "!":
+            return None
+        if not _one_name(text):
+            return "expected one name a line"
+        return _name_rule(text, scope, action)
+
+    return handle
+
+
+def _wildcard_handler(action: Action) -> _Handler:
+    def handle(line: str) -> _Outcome:
+        text = _uncomment(line)
+        if not text or text[0] == "!":
+            return None
+        if not _one_name(text):
+            return "expected one name a line"
+        wildcard = text.startswith("*.")
+        name = text[2:] if wildcard else text
+        if "*" in name:
+            if not name.strip("*."):
+                return "'*' alone would match every name"
+            return "'*' is allowed only as a leading '*.' label"
+        rule = _name_rule(name, Scope.SUBTREE, action)
+        if wildcard and not isinstance(rule, str) and rule[1] is Scope.EXACT:
+            return "an IP address has no subdomains"
+        return rule
+
+    return handle
+
+
+# --- AdBlock -------------------------------------------------------------------------------
+
+_SCHEMES = ("http:", "https:", "ws:", "wss:")
+
+
+def _is_adblock_header(text: str) -> bool:
+    lowered = text.lower()
+    return "adblock" in lowered or "adguard" in lowered or "ublock" in lowered
+
+
+def _is_cosmetic(text: str) -> bool:
+    """``##sel``, ``#@#sel``, ``#?#sel``, ``#$#sel``, ``#%#sel`` (with or without domains)."""
+    at = text.find("#")
+    while at >= 0:
+        end = at + 1
+        if text.startswith("@", end):
+            end += 1
+        if text[end : end + 1] in ("?", "$", "%"):
+            end += 1
+        if text.startswith("#", end) and text[end + 1 : end + 2] not in ("", " ", "\t", "#"):
+            return True
+        at = text.find("#", at + 1)
+    return False
+
+
+def _adblock_handler(action: Action) -> _Handler:
+    def handle(line: str) -> _Outcome:
+        text = line.strip()
+        if not text:
+            return None
+        first = text[0]
+        if first == "!":
+            return "!#include directive not supported" if text.startswith("!#include") else None
+        if first == "[" and text[-1] == "]" and _is_adblock_header(text):
+            return None
+        if "#" in text:
+            if _is_cosmetic(text):
+                return "cosmetic rule: nothing to apply at DNS level"
+            if first == "#":
+                return None
+        if "$$" in text or "$@$" in text:
+            return "HTML filtering rule: nothing to apply at DNS level"
+        allow = text.startswith("@@")
+        if allow:
+            text = text[2:]
+        if text.startswith("/") and len(text) > 1:
+            if text.endswith("/") or "/$" in text:
+                return "regular expression rules not supported"
+            return "rule with a path: DNS sees only the host name"
+        pattern, dollar, options = text.partition("$")
+        if dollar:
+            if not options.strip():
+                return "empty modifier list after '$'"
+            unsupported = [
+                o.strip() for o in options.split(",") if o.strip().lower() != "important"
+            ]
+            if unsupported:
+                return "unsupported modifier: " + ", ".join(o or "(empty)" for o in unsupported)
+        return _adblock_pattern(pattern, Action.ALLOW if allow else action)
+
+    return handle
+
+
+def _adblock_pattern(pattern: str, action: Action) -> _Outcome:
+    if not _one_name(pattern):
+        return "unexpected blank inside the rule"
+    if pattern.startswith("||"):
+        body, start = pattern[2:], "||"
+    elif pattern.startswith("|"):
+        body, start = pattern[1:], "|"
+    else:
+        body, start = pattern, ""
+    if "://" in body or body.lower().startswith(_SCHEMES):
+        return "rule with a scheme: DNS sees only the host name"
+    end_anchor = False
+    if body.endswith("|"):
+        body, end_anchor = body[:-1], True
+    if body.endswith("^"):
+        body, end_anchor = body[:-1], True
+    if "/" in body:
+        return "rule with a path: DNS sees only the host name"
+    if "^" in body or "|" in body:
+        return "separator inside the pattern"
+    subdomains = False
+    if body.startswith("*.") and start != "|":
+        body, subdomains = body[2:], True
+    elif body.startswith(".") and not start:
+        body, subdomains = body[1:], True
+    if "*" in body:
+        if not body.strip("*."):
+            return "'*' alone would match every name"
+        return "wildcard inside the name not supported"
+    if not body:
+        return "empty pattern"
+    if subdomains:
+        scope = Scope.SUBDOMAINS
+    elif start == "|":
+        scope = Scope.EXACT
+    elif start == "||" or end_anchor:
+        scope = Scope.SUBTREE
+    else:
+        scope = Scope.EXACT  # a bare name: AdGuard Home reads it as a hosts-style exact rule
+    return _name_rule(body, scope, action)
+
+
+# --- RPZ -----------------------------------------------------------------------------------
+
+_CLASSES = frozenset({"IN", "CH", "CS", "HS"})
+_TTL_CHARS = "0123456789sSmMhHdDwW"
+_RPZ_TRIGGERS = frozenset({"rpz-ip", "rpz-client-ip", "rpz-nsdname", "rpz-nsip"})
+_RPZ_BLOCK_TARGETS = frozenset({".", "*.", "rpz-drop."})
+_RPZ_ACTION_WORDS = frozenset({"*", "rpz-drop", "rpz-passthru", "rpz-tcp-only"})
+_LOCAL_DATA = "local data (redirect) not supported"
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _is_ttl(field: str) -> bool:
+    return field[0].isdigit() and not field.strip(_TTL_CHARS)
+
+
+def _zone_name(name: str, origin: str) -> str:
+    """``name`` made absolute against ``origin``, lowercase, without the root dot."""
+    name = name.lower()
+    if name == "@":
+        return origin
+    if name.endswith("."):
+        return name[:-1]
+    return f"{name}.{origin}" if origin else name
+
+
+class _RpzReader:
+    """A zone's lines in order; holds the origin, the apex and the last owner between them."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        self.origin = ""  # the current $ORIGIN: "" is the root
+        self.apex = ""  # stripped from owner names: "" until an SOA or a $ORIGIN sets it
+        self.owner: str | None = None
+        self.in_parentheses = False
+
+    def __call__(self, line: str) -> _Outcome:
+        text = line.partition(";")[0]
+        if self.in_parentheses:
+            if ")" in text:
+                self.in_parentheses = False
+            return None
+        if not text.strip() or text.lstrip()[0] in "#!":
+            return None
+        if "(" in text:
+            self.in_parentheses = text.count("(") > text.count(")")
+            text = text.replace("(", " ").replace(")", " ")
+        try:
+            return self._record(text)
+        except _Rejected as rejected:
+            return rejected.reason
+
+    def _record(self, text: str) -> _Outcome:
+        fields = text.split()
+        if fields[0].startswith("$"):
+            return self._directive(fields)
+        if text[0] in " \t":
+            if self.owner is None:
+                raise _Rejected("record without an owner name")
+            owner, rest = self.owner, fields
+        else:
+            owner, rest = fields[0], fields[1:]
+            self.owner = owner
+        at = 0
+        while at < min(len(rest), 2) and (rest[at].upper() in _CLASSES or _is_ttl(rest[at])):
+            at += 1
+        if at == len(rest):
+            raise _Rejected("record without a type")
+        rtype, rdata = rest[at].upper(), rest[at + 1 :]
+        if rtype == "SOA":
+            # The SOA owner is the zone's name, which is also the origin when no $ORIGIN
+            # gave one (as a server loading the zone takes it from its configuration).
+            self.apex = _zone_name(owner, self.origin)
+            if not self.origin:
+                self.origin = self.apex
+            return None
+        if rtype == "NS":
+            return None
+        name = self._policy_name(owner)
+        trigger = name.rpartition(".")[2]
+        if trigger in _RPZ_TRIGGERS:
+            raise _Rejected(f"{trigger} trigger not supported (only names are)")
+        if rtype != "CNAME":
+            raise _Rejected(f"{_LOCAL_DATA}: {rtype} record")
+        if len(rdata) != 1:
+            raise _Rejected("CNAME record without exactly one target")
+        target = rdata[0].lower()
+        if target in _RPZ_BLOCK_TARGETS:
+            action = self.action
+        elif target == "rpz-passthru.":
+            action = Action.ALLOW
+        elif target == "rpz-tcp-only.":
+            raise _Rejected("rpz-tcp-only. action not supported")
+        elif target in _RPZ_ACTION_WORDS:
+            raise _Rejected(f"{_LOCAL_DATA}: CNAME {target} is relative (meant '{target}.'?)")
+        else:
+            raise _Rejected(f"{_LOCAL_DATA}: CNAME to {rdata[0]}")
+        scope = Scope.EXACT
+        if name.startswith("*."):
+            name, scope = name[2:], Scope.SUBDOMAINS
+        if "*" in name:
+            if not name.strip("*."):
+                raise _Rejected("'*' alone would match every name")
+            raise _Rejected("'*' is allowed only as the leftmost label")
+        return _name_rule(name, scope, action)
+
+    def _directive(self, fields: list[str]) -> _Outcome:
+        directive = fields[0].upper()
+        if directive == "$ORIGIN":
+            if len(fields) != 2:
+                raise _Rejected("$ORIGIN without exactly one name")
+            self.origin = _zone_name(fields[1], self.origin)
+            if not self.apex:
+                self.apex = self.origin
+            return None
+        if directive == "$TTL":
+            return None
+        if directive == "$INCLUDE":
+            raise _Rejected("$INCLUDE not supported: the included file is not read")
+        raise _Rejected(f"{directive} directive not supported")
+
+    def _policy_name(self, owner: str) -> str:
+        """The owner name relative to the zone's apex: the name the policy is about."""
+        name = _zone_name(owner, self.origin)
+        if self.apex:
+            if name == self.apex:
+                raise _Rejected("record at the zone apex")
+            if not name.endswith("." + self.apex):
+                raise _Rejected(f"name outside the zone {self.apex}.")
+            return name[: -len(self.apex) - 1]
+        if not name:
+            raise _Rejected("record at the zone apex")
+        return name
+
+
+def _merge_rpz_pairs(rules: list[Rule], report: ParseReport) -> list[Rule]:
+    """``name`` and ``*.name`` with the same action: one SUBTREE rule at the first one's place."""
+    exact = {(r.host, r.action): i for i, r in enumerate(rules) if r.scope is Scope.EXACT}
+    merged: dict[int, Rule] = {}
+    dropped: set[int] = set()
+    for index, rule in enumerate(rules):
+        if rule.scope is not Scope.SUBDOMAINS:
+            continue
+        other = exact.get((rule.host, rule.action))
+        if other is None:
+            continue
+        first, second = min(index, other), max(index, other)
+        merged[first] = Rule(rule.host, Scope.SUBTREE, rule.action, "", rules[first].line)
+        dropped.add(second)
+        report.accepted -= 1
+        report.duplicates += 1
+    if not merged:
+        return rules
+    return [merged.get(i, r) for i, r in enumerate(rules) if i not in dropped]
+
+
+# --- UT1 -----------------------------------------------------------------------------------
+
+_WEB_PREFIXES = frozenset({"www", "web", "ftp"})
+
+
+def _without_web_prefix(host: str) -> str:
+    """``www2.example.com`` -> ``example.com``, as squidGuard reads URL lists."""
+    label, dot, rest = host.partition(".")
+    if dot and "." in rest and label.rstrip("0123456789") in _WEB_PREFIXES:
+        return rest
+    return host
+
+
+def _ut1_urls_handler(action: Action) -> _Handler:
+    def handle(line: str) -> _Outcome:
+        text = line.strip()
+        if not text or text[0] in "#!":
+            return None
+        if not _one_name(text):
+            return "expected one URL a line"
+        if "://" in text:
+            return "URL with a scheme: UT1 URL rules are host[/path]"
+        host, slash, path = text.partition("/")
+        rule = _name_rule(host, Scope.URL, action)
+        if isinstance(rule, str):
+            return rule
+        host = rule[0]
+        is_ip = _is_ip(host)
+        if not is_ip:
+            host = _without_web_prefix(host)
+        if slash:
+            try:
+                path = normalize_path("/" + path)
+            except InvalidTarget as error:
+                return f"invalid path: {error.reason}"
+        if path in ("", "/"):
+            return (host, Scope.EXACT if is_ip else Scope.SUBTREE, "", action)
+        return (host, Scope.URL, path, action)
+
+    return handle
+
+
+def _ut1_usage(path: Path) -> Action:
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: cannot tell a block list from an allow list")
+    words = set(path.read_text("utf-8", "replace").lower().split())
+    if ("white" in words) == ("black" in words):
+        raise ValueError(f"{path} should say 'black' or 'white', and only one of them")
+    return Action.ALLOW if "white" in words else Action.BLOCK
+
+
+# --- detection -----------------------------------------------------------------------------
+
+_VOTING = (Format.HOSTS, Format.ADBLOCK, Format.RPZ, Format.WILDCARD, Format.UT1_URLS)
+_TAKES_PLAIN_NAMES = frozenset({Format.ADBLOCK, Format.WILDCARD, Format.UT1_URLS})
+_RECORD_WORDS = frozenset({"CNAME", "A", "AAAA", "TXT", "MX", "DNAME", "IN"})
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
+
+def _entry_text(raw: str) -> str:
+    """A line without its blanks, BOM and trailing comment (``#`` or ``;`` after a blank)."""
+    text = raw.strip().lstrip("\ufeff")
+    for mark in (" #", "\t#", " ;", "\t;"):
+        cut = text.find(mark)
+        if cut > 0:
+            text = text[:cut].rstrip()
+    return text
+
+
+def _classify(text: str) -> Format | str | None:
+    """What one entry looks like: a format, "plain" (a bare name), "zone" (sure RPZ) or None."""
+    if text[0] == "$":
+        return "zone" if text.split()[0].upper() in ("$ORIGIN", "$TTL") else None
+    fields = text.split()
+    if len(fields) > 1:
+        head = fields[0]
+        if head[0].isdigit() or ":" in head:
+            try:
+                ipaddress.ip_address(head)
+            except ValueError:
+                pass
+            else:
+                return Format.HOSTS
+        words = {field.upper() for field in fields[1:4]}
+        if "SOA" in words:
+            return "zone"
+        return Format.RPZ if words & _RECORD_WORDS else None
+    if text.startswith(("||", "@@", "|", "/")):
+        return Format.ADBLOCK
+    host, slash, _ = text.partition("/")
+    if slash and host and set(host) <= _NAME_CHARS:
+        return Format.UT1_URLS
+    if "^" in text or "$" in text:
+        return Format.ADBLOCK
+    if text.startswith("*."):
+        return Format.WILDCARD
+    if text.isascii() and not set(text) <= _NAME_CHARS:
+        return None
+    return "plain"
