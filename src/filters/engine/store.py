@@ -1,0 +1,119 @@
+"""The snapshot a process answers from, and how every process swaps to a newly published one.
+
+Published snapshots are files in one directory, named by version, plus a ``CURRENT`` file that
+names the version in force. Publishing writes the snapshot, then replaces ``CURRENT`` atomically
+and sends a notice; each process swaps its reference when the notice arrives, and also checks
+``CURRENT`` on a short interval, so a missed notice (Redis down, or processes on one machine
+without Redis) delays a swap by at most that interval. A swap is a single reference assignment:
+a lookup in flight finishes on the snapshot it started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from pathlib import Path
+
+from filters.engine.snapshot import Snapshot
+from parental.kit.notices import Notices
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "filters.snapshot"
+POINTER = "CURRENT"
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SnapshotStore:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._snapshot: Snapshot | None = None
+        self._pointer_seen: tuple[int, int] | None = None
+
+    @property
+    def current(self) -> Snapshot | None:
+        """The snapshot in force in this process (None before anything is published)."""
+        return self._snapshot
+
+    def path_for(self, version: str) -> Path:
+        if not _VERSION.match(version):
+            raise ValueError(f"not a valid snapshot version: {version!r}")
+        return self.directory / f"{version}.snap"
+
+    def activate(self, version: str) -> None:
+        """Make ``version`` (already compiled into ``path_for(version)``) the one in force."""
+        if not self.path_for(version).is_file():
+            raise FileNotFoundError(self.path_for(version))
+        tmp = self.directory / f".{POINTER}.{os.getpid()}"
+        tmp.write_text(version + "\n", encoding="ascii")
+        os.replace(tmp, self.directory / POINTER)
+        self.refresh()
+
+    async def publish(self, version: str, notices: Notices | None) -> None:
+        """Activate ``version`` and tell every process."""
+        self.activate(version)
+        if notices is not None:
+            try:
+                await notices.publish(CHANNEL, version)
+            except Exception as exc:  # the pointer poll still gets every process there
+                log.warning("snapshot notice not sent (%s); processes will poll", exc)
+
+    def refresh(self) -> bool:
+        """Swap to the version ``CURRENT`` names if it changed; true if this process swapped."""
+        pointer = self.directory / POINTER
+        try:
+            stat = pointer.stat()
+        except FileNotFoundError:
+            return False
+        seen = (stat.st_mtime_ns, stat.st_ino)
+        if seen == self._pointer_seen:
+            return False
+        version = pointer.read_text(encoding="ascii").strip()
+        if self._snapshot is not None and self._snapshot.version == version:
+            self._pointer_seen = seen
+            return False
+        try:
+            snapshot = Snapshot(self.path_for(version))
+        except (OSError, ValueError) as exc:
+            log.error("cannot load snapshot %s, keeping %s: %s", version, self.version, exc)
+            return False
+        self._snapshot = snapshot  # the old one is unmapped once no lookup holds it
+        self._pointer_seen = seen
+        log.info("filter snapshot %s in force", version)
+        return True
+
+    @property
+    def version(self) -> str | None:
+        return self._snapshot.version if self._snapshot else None
+
+    async def watch(self, notices: Notices | None, *, poll_seconds: float = 0.25) -> None:
+        """Keep this process on the published version until cancelled."""
+        nudge = asyncio.Event()
+
+        async def listen() -> None:
+            assert notices is not None
+            while True:
+                try:
+                    async for _ in notices.subscribe(CHANNEL):
+                        nudge.set()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("snapshot notices interrupted (%s); polling meanwhile", exc)
+                    await asyncio.sleep(1.0)
+
+        listener = asyncio.create_task(listen()) if notices is not None else None
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(nudge.wait(), poll_seconds)
+                nudge.clear()
+                self.refresh()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
