@@ -3,6 +3,10 @@
 Migrations and tests import this module; add each new package's ``models`` here.
 """
 
+from filters.curation.models import Category as FilterCategory
+from filters.curation.models import Entry as FilterEntry
+from filters.curation.models import Source as FilterSource
+from filters.curation.models import Version as FilterVersion
 from parental.admin.models import StaffAccount
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
@@ -19,6 +23,10 @@ __all__ = [
     "Child",
     "Device",
     "Family",
+    "FilterCategory",
+    "FilterEntry",
+    "FilterSource",
+    "FilterVersion",
     "Guardian",
     "Invitation",
     "Line",

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parental.kit.db import Base, PortableJSON, UTCDateTime
+from parental.kit.ids import new_id
+
+
+class Category(Base):
+    __tablename__ = "filter_categories"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "block" or "allow"
+    names: Mapped[dict[str, str]] = mapped_column(PortableJSON)
+    descriptions: Mapped[dict[str, str]] = mapped_column(PortableJSON)
+    defaults: Mapped[dict[str, bool]] = mapped_column(PortableJSON)  # age band -> on
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Source(Base):
+    """A list of rules in one category: a file or URL the carrier imports, or curators' own."""
+
+    __tablename__ = "filter_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("filter_categories.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "url", "file" or "manual"
+    url: Mapped[str | None] = mapped_column(Text)
+    format: Mapped[str | None] = mapped_column(String(16))  # None: detect on import
+    domains_scope: Mapped[str] = mapped_column(String(8), default="subtree")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_report: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Entry(Base):
+    """One rule of a source, from the version that added it to the one that removed it."""
+
+    __tablename__ = "filter_entries"
+    __table_args__ = (
+        Index("ix_filter_entries_source_live", "source_id", "removed_in"),
+        Index("ix_filter_entries_host", "host"),
+        Index("ix_filter_entries_added_in", "added_in"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("filter_sources.id", ondelete="CASCADE")
+    )
+    host: Mapped[str] = mapped_column(String(253))
+    scope: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(5))
+    path: Mapped[str] = mapped_column(String(1024), default="")
+    line: Mapped[int | None] = mapped_column(Integer)
+    added_in: Mapped[int | None] = mapped_column(Integer)
+    removed_in: Mapped[int | None] = mapped_column(Integer)
+    remove_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Version(Base):
+    """A published, immutable state of every enabled source."""
+
+    __tablename__ = "filter_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    rolled_back_to: Mapped[int | None] = mapped_column(Integer)
+    counts: Mapped[dict[str, int]] = mapped_column(PortableJSON)
+    # What the version was made of, frozen: [[source id, source name, category key], ...]
+    sources: Mapped[list[list[str]]] = mapped_column(PortableJSON)

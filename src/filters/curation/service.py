@@ -1,0 +1,208 @@
+"""Categories, sources and their rules in SQL; publishing, comparing and rolling back versions."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filters.categories.catalog import BUILTIN
+from filters.curation import repository
+from filters.curation.errors import (
+    CategoryNotFound,
+    NothingToPublish,
+    SourceExists,
+    VersionNotFound,
+)
+from filters.curation.models import Category, Entry, Source, Version
+from filters.engine.rules import Action, ParseReport, Rule, Scope
+from filters.engine.snapshot import SourceRef, SourceRules, compile_snapshot
+
+
+async def seed_categories(session: AsyncSession, *, now: datetime) -> int:
+    """Add the built-in categories that are missing; returns how many were added."""
+    existing = {c.key for c in await repository.categories(session)}
+    added = 0
+    for definition in BUILTIN:
+        if definition.key in existing:
+            continue
+        await repository.add(
+            session,
+            Category(
+                key=definition.key,
+                kind=definition.kind,
+                names=dict(definition.names),
+                descriptions=dict(definition.descriptions),
+                defaults={band.value: on for band, on in definition.defaults.items()},
+                builtin=True,
+                created_at=now,
+            ),
+        )
+        added += 1
+    return added
+
+
+async def create_source(
+    session: AsyncSession,
+    *,
+    name: str,
+    category_key: str,
+    kind: str,
+    now: datetime,
+    url: str | None = None,
+    format: str | None = None,
+    domains_scope: str = "subtree",
+) -> Source:
+    if await repository.source_by_name(session, name) is not None:
+        raise SourceExists()
+    category = await repository.category_by_key(session, category_key)
+    if category is None:
+        raise CategoryNotFound()
+    source = Source(
+        name=name,
+        category_id=category.id,
+        kind=kind,
+        url=url,
+        format=format,
+        domains_scope=domains_scope,
+        enabled=True,
+        created_at=now,
+    )
+    await repository.add(session, source)
+    return source
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    removed: int
+    unchanged: int
+
+
+async def replace_rules(
+    session: AsyncSession,
+    source: Source,
+    rules: Sequence[Rule],
+    *,
+    report: ParseReport | None,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> ImportResult:
+    """Make the draft of ``source`` hold exactly ``rules`` (a fresh import of its list)."""
+    current = await repository.current_keys(session, source.id)
+    wanted: dict[tuple[str, str, str, str], Rule] = {}
+    for rule in rules:
+        wanted.setdefault((rule.host, rule.scope.value, rule.path, rule.action.value), rule)
+    new_rows = [
+        {
+            "id": uuid.uuid4(),
+            "source_id": source.id,
+            "host": rule.host,
+            "scope": rule.scope.value,
+            "action": rule.action.value,
+            "path": rule.path,
+            "line": rule.line or None,
+            "added_in": None,
+            "removed_in": None,
+            "remove_pending": False,
+            "added_by": actor,
+            "added_at": now,
+            "reason": reason,
+        }
+        for key, rule in wanted.items()
+        if key not in current
+    ]
+    gone = [row_id for key, row_id in current.items() if key not in wanted]
+    await repository.insert_entries(session, new_rows)
+    await repository.mark_removed(session, gone)
+    source.last_import_at = now
+    source.last_error = None
+    if report is not None:
+        source.last_report = {
+            "format": report.format.value,
+            "lines_read": report.lines_read,
+            "accepted": report.accepted,
+            "duplicates": report.duplicates,
+            "skipped": report.skipped,
+            "rejected": report.rejected_count,
+        }
+    return ImportResult(added=len(new_rows), removed=len(gone), unchanged=len(current) - len(gone))
+
+
+async def publish(
+    session: AsyncSession,
+    *,
+    snapshot_path: Callable[[int], Path],
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    rolled_back_to: int | None = None,
+) -> Version:
+    """Publish the draft as the next version and compile its snapshot file.
+
+    The caller commits, then activates the snapshot: a version whose transaction failed is
+    never in force, and its file is overwritten by the next publish of the same number.
+    """
+    number = await repository.latest_version(session) + 1
+    sources = await repository.enabled_sources(session)
+    if not sources:
+        raise NothingToPublish()
+    await repository.publish_draft(session, number)
+    frozen = [[str(s.id), s.name, c.key] for s, c in sources]
+    counts = await _compile(session, number, frozen, snapshot_path(number))
+    version = Version(
+        number=number,
+        published_at=now,
+        published_by=actor,
+        note=note,
+        rolled_back_to=rolled_back_to,
+        counts=counts,
+        sources=frozen,
+    )
+    await repository.add(session, version)
+    return version
+
+
+async def compile_version(session: AsyncSession, number: int, path: Path) -> dict[str, int]:
+    """(Re)build the snapshot file of a published version, e.g. on a node that lacks it."""
+    version = await repository.get_version(session, number)
+    if version is None:
+        raise VersionNotFound()
+    return await _compile(session, number, version.sources, path)
+
+
+async def _compile(
+    session: AsyncSession, number: int, frozen: list[list[str]], path: Path
+) -> dict[str, int]:
+    categories = [c.key for c in await repository.categories(session)]
+    by_source: dict[str, list[Rule]] = defaultdict(list)
+    source_ids = [uuid.UUID(s[0]) for s in frozen]
+    for source_id, host, scope, action, rpath, line in await repository.content_rows(
+        session, number, source_ids
+    ):
+        by_source[str(source_id)].append(Rule(host, Scope(scope), Action(action), rpath, line or 0))
+    sources = [
+        SourceRules(SourceRef(sid, name, str(number)), [category], by_source.get(sid, []))
+        for sid, name, category in frozen
+    ]
+    return compile_snapshot(sources, categories, path, version=str(number))
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    added: list[Entry]
+    removed: list[Entry]
+
+
+async def diff(session: AsyncSession, old: int, new: int, *, limit: int = 1000) -> VersionDiff:
+    for number in (old, new):
+        if await repository.get_version(session, number) is None:
+            raise VersionNotFound()
+    added, removed = await repository.diff_rows(session, old, new, limit=limit)
+    return VersionDiff(added, removed)

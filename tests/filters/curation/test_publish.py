@@ -1,0 +1,122 @@
+"""Importing lists into SQL, publishing versions, comparing them; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filters.curation import service
+from filters.curation.errors import NothingToPublish, SourceExists, VersionNotFound
+from filters.curation.models import Source
+from filters.engine.formats import parse
+from filters.engine.matcher import decide
+from filters.engine.rules import Action
+from filters.engine.snapshot import Snapshot
+from parental.kit.db import transaction
+from parental.runtime import Runtime
+
+HOSTS_V1 = ["0.0.0.0 casino.test", "0.0.0.0 poker.test", "0.0.0.0 bet.test"]
+HOSTS_V2 = ["0.0.0.0 casino.test", "0.0.0.0 bet.test", "0.0.0.0 slots.test"]
+
+
+async def source(session: AsyncSession, runtime: Runtime) -> Source:
+    now = runtime.clock.now()
+    await service.seed_categories(session, now=now)
+    return await service.create_source(
+        session, name="casinos", category_key="gambling", kind="file", now=now
+    )
+
+
+async def load(session: AsyncSession, runtime: Runtime, src: Source, lines: list[str]) -> None:
+    rules, report = parse(lines)
+    await service.replace_rules(
+        session, src, rules, report=report, actor="curator", now=runtime.clock.now()
+    )
+
+
+def verdict(path: Path, host: str) -> Action:
+    snapshot = Snapshot(path)
+    try:
+        return decide(snapshot, host, "", enabled=(1 << len(snapshot.categories)) - 1).action
+    finally:
+        snapshot.close()
+
+
+async def test_publish_compiles_versions_that_never_change(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    def snap(n: int) -> Path:
+        return tmp_path / f"{n}.snap"
+
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        await load(session, runtime, src, HOSTS_V1)
+        v1 = await service.publish(
+            session, snapshot_path=snap, actor="curator", now=runtime.clock.now()
+        )
+    assert v1.number == 1
+    assert v1.counts["rules"] == 3
+    assert verdict(snap(1), "poker.test") is Action.BLOCK
+    assert verdict(snap(1), "www.poker.test") is Action.ALLOW  # hosts rules are exact
+
+    async with transaction(runtime.sessions) as session:
+        src = await session.get(Source, src.id)
+        assert src is not None
+        await load(session, runtime, src, HOSTS_V2)
+        v2 = await service.publish(
+            session, snapshot_path=snap, actor="curator", now=runtime.clock.now()
+        )
+    assert verdict(snap(2), "poker.test") is Action.ALLOW
+    assert verdict(snap(2), "slots.test") is Action.BLOCK
+
+    async with transaction(runtime.sessions) as session:
+        changes = await service.diff(session, 1, 2)
+        assert [e.host for e in changes.added] == ["slots.test"]
+        assert [e.host for e in changes.removed] == ["poker.test"]
+        # Version 1 rebuilt from SQL after version 2 exists is still version 1.
+        counts = await service.compile_version(session, 1, tmp_path / "again.snap")
+    assert counts["rules"] == 3
+    assert verdict(tmp_path / "again.snap", "poker.test") is Action.BLOCK
+    assert verdict(tmp_path / "again.snap", "slots.test") is Action.ALLOW
+    assert v2.sources == v1.sources
+
+
+async def test_reimporting_the_same_list_changes_nothing(runtime: Runtime) -> None:
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        rules, report = parse(HOSTS_V1)
+        first = await service.replace_rules(
+            session, src, rules, report=report, actor="import", now=runtime.clock.now()
+        )
+        again = await service.replace_rules(
+            session, src, rules, report=report, actor="import", now=runtime.clock.now()
+        )
+    assert (first.added, first.removed) == (3, 0)
+    assert (again.added, again.removed, again.unchanged) == (0, 0, 3)
+    assert src.last_report is not None
+    assert src.last_report["accepted"] == 3
+
+
+async def test_errors(runtime: Runtime, tmp_path: Path) -> None:
+    async with transaction(runtime.sessions) as session:
+        with pytest.raises(NothingToPublish):
+            await service.publish(
+                session,
+                snapshot_path=lambda n: tmp_path / f"{n}",
+                actor="x",
+                now=runtime.clock.now(),
+            )
+        await source(session, runtime)
+        with pytest.raises(SourceExists):
+            await service.create_source(
+                session,
+                name="casinos",
+                category_key="gambling",
+                kind="file",
+                now=runtime.clock.now(),
+            )
+        with pytest.raises(VersionNotFound):
+            await service.diff(session, 1, 2)
+        assert await service.seed_categories(session, now=runtime.clock.now()) == 0
