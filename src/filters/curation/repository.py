@@ -6,16 +6,34 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from filters.curation.models import Category, Entry, Source, Version
 
 
-def live_in(version: int) -> ColumnElement[bool]:
+def live_in(version: int, entry: type[Entry] = Entry) -> ColumnElement[bool]:
     """Rows that belong to the content of ``version``."""
     return and_(
-        Entry.added_in.is_not(None),
-        Entry.added_in <= version,
-        or_(Entry.removed_in.is_(None), Entry.removed_in > version),
+        entry.added_in.is_not(None),
+        entry.added_in <= version,
+        or_(entry.removed_in.is_(None), entry.removed_in > version),
+    )
+
+
+def _same_rule_live_in(version: int) -> ColumnElement[bool]:
+    """An equal rule (source, host, scope, path, action) is in the content of ``version``."""
+    other = aliased(Entry)
+    return (
+        select(other.id)
+        .where(
+            other.source_id == Entry.source_id,
+            other.host == Entry.host,
+            other.scope == Entry.scope,
+            other.path == Entry.path,
+            other.action == Entry.action,
+            live_in(version, other),
+        )
+        .exists()
     )
 
 
@@ -109,11 +127,31 @@ async def content_rows(
 async def diff_rows(
     session: AsyncSession, old: int, new: int, *, limit: int
 ) -> tuple[list[Entry], list[Entry]]:
-    """Rows in ``new`` but not ``old``, and in ``old`` but not ``new``."""
+    """Rules in ``new`` but not ``old``, and in ``old`` but not ``new`` (by content, not row)."""
     added = await session.scalars(
-        select(Entry).where(live_in(new), ~live_in(old)).order_by(Entry.host).limit(limit)
+        select(Entry)
+        .where(live_in(new), ~_same_rule_live_in(old))
+        .order_by(Entry.host)
+        .limit(limit)
     )
     removed = await session.scalars(
-        select(Entry).where(live_in(old), ~live_in(new)).order_by(Entry.host).limit(limit)
+        select(Entry)
+        .where(live_in(old), ~_same_rule_live_in(new))
+        .order_by(Entry.host)
+        .limit(limit)
     )
     return list(added.all()), list(removed.all())
+
+
+async def retire_since(session: AsyncSession, *, keep: int, latest: int, number: int) -> None:
+    """Rows live in ``latest`` but not in ``keep`` leave the content at ``number``."""
+    ids = (await session.scalars(select(Entry.id).where(live_in(latest), ~live_in(keep)))).all()
+    for start in range(0, len(ids), 1000):
+        await session.execute(
+            update(Entry).where(Entry.id.in_(ids[start : start + 1000])).values(removed_in=number)
+        )
+
+
+async def rows_live_in_only(session: AsyncSession, present: int, absent: int) -> list[Entry]:
+    rows = await session.scalars(select(Entry).where(live_in(present), ~_same_rule_live_in(absent)))
+    return list(rows.all())

@@ -206,3 +206,54 @@ async def diff(session: AsyncSession, old: int, new: int, *, limit: int = 1000) 
             raise VersionNotFound()
     added, removed = await repository.diff_rows(session, old, new, limit=limit)
     return VersionDiff(added, removed)
+
+
+async def rollback(
+    session: AsyncSession,
+    *,
+    to: int,
+    snapshot_path: Callable[[int], Path],
+    actor: str,
+    now: datetime,
+) -> Version:
+    """Publish a new version whose content is that of version ``to``; the draft stays a draft."""
+    target = await repository.get_version(session, to)
+    if target is None:
+        raise VersionNotFound()
+    latest = await repository.latest_version(session)
+    number = latest + 1
+    revived = await repository.rows_live_in_only(session, to, latest)
+    await repository.retire_since(session, keep=to, latest=latest, number=number)
+    await repository.insert_entries(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "source_id": row.source_id,
+                "host": row.host,
+                "scope": row.scope,
+                "action": row.action,
+                "path": row.path,
+                "line": row.line,
+                "added_in": number,
+                "removed_in": None,
+                "remove_pending": False,
+                "added_by": actor,
+                "added_at": now,
+                "reason": f"rollback to version {to}",
+            }
+            for row in revived
+        ],
+    )
+    counts = await _compile(session, number, target.sources, snapshot_path(number))
+    version = Version(
+        number=number,
+        published_at=now,
+        published_by=actor,
+        note=f"rollback to version {to}",
+        rolled_back_to=to,
+        counts=counts,
+        sources=target.sources,
+    )
+    await repository.add(session, version)
+    return version

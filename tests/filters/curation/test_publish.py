@@ -120,3 +120,31 @@ async def test_errors(runtime: Runtime, tmp_path: Path) -> None:
         with pytest.raises(VersionNotFound):
             await service.diff(session, 1, 2)
         assert await service.seed_categories(session, now=runtime.clock.now()) == 0
+
+
+async def test_rollback_publishes_the_old_content_as_a_new_version(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    def snap(n: int) -> Path:
+        return tmp_path / f"{n}.snap"
+
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        await load(session, runtime, src, HOSTS_V1)
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        await load(session, runtime, src, HOSTS_V2)
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        v3 = await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+    assert (v3.number, v3.rolled_back_to) == (3, 1)
+    assert verdict(snap(3), "poker.test") is Action.BLOCK
+    assert verdict(snap(3), "slots.test") is Action.ALLOW
+    async with transaction(runtime.sessions) as session:
+        same = await service.diff(session, 1, 3)
+        assert (same.added, same.removed) == ([], [])
+        changed = await service.diff(session, 2, 3)
+        assert [e.host for e in changed.added] == ["poker.test"]
+        assert [e.host for e in changed.removed] == ["slots.test"]
+        # Versions 1 and 2 are untouched by the rollback.
+        await service.compile_version(session, 2, tmp_path / "two.snap")
+    assert verdict(tmp_path / "two.snap", "slots.test") is Action.BLOCK
