@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
+from parental.filtering import filter_check_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lines.router import router as carrier_router
@@ -49,9 +52,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             # The embedded default upgrades itself; PostgreSQL is migrated by `parental db upgrade`.
             await migrate.upgrade(rt.engine)
         app.state.runtime = rt
+        rt.snapshots.refresh()
+        watcher = asyncio.create_task(rt.snapshots.watch(rt.notices))
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             if owned:
                 await rt.close()
 
@@ -71,6 +79,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/v1")
     for router in (auth_router, families_router, children_router, guardian_router, device_router):
         v1.include_router(router)
+    v1.include_router(filter_check_router())
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from filters.engine.store import SnapshotStore
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
 from parental.kit.db import create_engine, create_session_factory
 from parental.kit.events import EventBus
+from parental.kit.notices import Notices, create_notices
 from parental.kit.ratelimit import RateLimiter
 from parental.kit.settings import KitSettings, get_kit_settings
 from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
@@ -26,6 +28,8 @@ class Runtime:
     limiter: RateLimiter
     clock: Clock
     sms: SmsSender
+    notices: Notices
+    snapshots: SnapshotStore
     bus: EventBus = field(default_factory=EventBus)
 
     @property
@@ -40,6 +44,7 @@ class Runtime:
         await self.sms.close()
         await self.cache.close()
         await self.limiter.close()
+        await self.notices.close()
         await self.engine.dispose()
 
 
@@ -69,6 +74,8 @@ def build_runtime(
     kit = kit or get_kit_settings()
     settings = settings or get_parental_settings()
     engine = create_engine(kit.resolved_database_url, echo=kit.sql_echo)
+    snapshot_dir = kit.data_dir / "snapshots"
+    snapshot_dir.mkdir(parents=True, exist_ok=True)
     return Runtime(
         kit=kit,
         settings=settings,
@@ -78,4 +85,6 @@ def build_runtime(
         limiter=RateLimiter(kit.redis_url),
         clock=clock or SystemClock(),
         sms=sms or create_sms_sender(settings),
+        notices=create_notices(kit.redis_url),
+        snapshots=SnapshotStore(snapshot_dir),
     )

@@ -20,7 +20,7 @@ from parental.app import create_app
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld
 
-Caller = Literal["public", "guardian", "device", "carrier", "staff"]
+Caller = Literal["public", "guardian", "device", "carrier", "staff", "filter"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
     ("POST", "/v1/device/pair"): Access("public"),
+    # Verdicts: the carrier's resolver, a child's device or staff; no object ids (a profile id
+    # will be checked against the caller when per-child profiles are stored).
+    ("POST", "/v1/filter/check"): Access("filter", {"items": ["a.test"]}),
+    ("GET", "/v1/filter/check"): Access("filter"),
     ("GET", "/v1/device"): Access("device"),
     ("GET", "/v1/device/audit-events"): Access("device"),
     # The carrier's systems act on all of the carrier's lines; a line number is not a secret id.
@@ -78,6 +82,7 @@ UNAUTHENTICATED_ERRORS = {
     "device": "InvalidDeviceToken",
     "carrier": "InvalidServiceKey",
     "staff": "InvalidStaffToken",
+    "filter": "InvalidFilterCaller",
 }
 
 

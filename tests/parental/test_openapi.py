@@ -35,6 +35,7 @@ def test_operation_ids_are_unique_verb_noun_names() -> None:
         "pair_",
         "register_",
         "deactivate_",
+        "check_",
     )
     assert [i for i in ids if not i.startswith(verbs)] == []
 

@@ -43,6 +43,10 @@ class SnapshotStore:
             raise ValueError(f"not a valid snapshot version: {version!r}")
         return self.directory / f"{version}.snap"
 
+    def path_for_number(self, number: int) -> Path:
+        """The file of a numbered version (curation numbers its versions 1, 2, ...)."""
+        return self.path_for(str(number))
+
     def activate(self, version: str) -> None:
         """Make ``version`` (already compiled into ``path_for(version)``) the one in force."""
         if not self.path_for(version).is_file():
