@@ -9,6 +9,7 @@ polling, so losing Redis delays a reload but cannot leave a process on wrong dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -69,8 +70,10 @@ class RedisNotices:
                     data = item["data"]
                     yield data.decode() if isinstance(data, bytes) else str(data)
         finally:
-            await pubsub.unsubscribe()
-            await pubsub.reset()
+            # Closing the connection is the unsubscribe; it must not wait on a server reply
+            # (the subscription may be cancelled while it is still connecting).
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.reset(), 1.0)
 
     async def close(self) -> None:
         await self._redis.aclose()
