@@ -155,6 +155,30 @@ async def publish(
         raise NothingToPublish()
     await repository.publish_draft(session, number)
     frozen = [[str(s.id), s.name, c.key] for s, c in sources]
+    return await _record_version(
+        session,
+        number,
+        frozen,
+        snapshot_path,
+        actor=actor,
+        now=now,
+        note=note,
+        rolled_back_to=rolled_back_to,
+    )
+
+
+async def _record_version(
+    session: AsyncSession,
+    number: int,
+    frozen: list[list[str]],
+    snapshot_path: Callable[[int], Path],
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None,
+    rolled_back_to: int | None,
+) -> Version:
+    """Compile version ``number`` from its rows and record it."""
     counts = await _compile(session, number, frozen, snapshot_path(number))
     version = Version(
         number=number,
@@ -245,15 +269,13 @@ async def rollback(
             for row in revived
         ],
     )
-    counts = await _compile(session, number, target.sources, snapshot_path(number))
-    version = Version(
-        number=number,
-        published_at=now,
-        published_by=actor,
+    return await _record_version(
+        session,
+        number,
+        target.sources,
+        snapshot_path,
+        actor=actor,
+        now=now,
         note=f"rollback to version {to}",
         rolled_back_to=to,
-        counts=counts,
-        sources=target.sources,
     )
-    await repository.add(session, version)
-    return version
