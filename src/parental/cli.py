@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -19,11 +17,12 @@ from parental.admin import service as admin
 from parental.app import create_app
 from parental.audit.service import Actor
 from parental.demo import DemoCredentials, seed_demo
+from parental.filters_cli import filters_app
 from parental.kit.db import transaction
-from parental.kit.errors import AppError
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
 from parental.kit.settings import get_kit_settings
 from parental.lines import service as lines
+from parental.runner import configure_logging, run_with_runtime
 from parental.runtime import Runtime, build_runtime
 from parental.sms.sender import LogSmsSender
 from parental.worker import purge_expired, run_forever
@@ -37,39 +36,7 @@ admin_app = typer.Typer(help="Staff accounts (curators and admins).", no_args_is
 app.add_typer(db_app, name="db")
 app.add_typer(carrier_app, name="carrier")
 app.add_typer(admin_app, name="admin")
-
-T = TypeVar("T")
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=get_kit_settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-def _run(
-    work: Callable[[Runtime], Awaitable[T]],
-    *,
-    runtime: Runtime | None = None,
-    migrate_embedded: bool = True,
-) -> T:
-    """Run ``work`` with a runtime whose database is migrated when it is the embedded SQLite."""
-
-    async def main() -> T:
-        rt = runtime or build_runtime()
-        try:
-            if migrate_embedded and rt.is_embedded_sqlite:
-                await migrate.upgrade(rt.engine)
-            return await work(rt)
-        finally:
-            await rt.close()
-
-    try:
-        return asyncio.run(main())
-    except AppError as exc:
-        typer.echo(f"error: {exc.code}: {exc.detail}", err=True)
-        raise typer.Exit(1) from exc
+app.add_typer(filters_app, name="filters")
 
 
 @app.command()
@@ -80,11 +47,15 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Seed the demo family first.")] = False,
 ) -> None:
     """Serve the API (with no configuration: SQLite in ./var, in-process cache)."""
-    _configure_logging()
+    configure_logging()
     if demo:
-        _print_demo(_run(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port)
+        _print_demo(
+            run_with_runtime(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port
+        )
     elif get_kit_settings().database_url is None:
-        _run(lambda rt: asyncio.sleep(0))  # create and migrate the embedded database up front
+        run_with_runtime(
+            lambda rt: asyncio.sleep(0)
+        )  # create and migrate the embedded database up front
     uvicorn.run(
         "parental.app:create_app",
         factory=True,
@@ -101,12 +72,12 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 300.0,
 ) -> None:
     """Run background work: purge expired codes, tokens and invitations."""
-    _configure_logging()
+    configure_logging()
     if once:
-        report = _run(purge_expired)
+        report = run_with_runtime(purge_expired)
         typer.echo(f"purged {report.total} rows")
     else:
-        _run(lambda rt: run_forever(rt, interval_seconds=interval))
+        run_with_runtime(lambda rt: run_forever(rt, interval_seconds=interval))
 
 
 @app.command()
@@ -115,8 +86,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port the printed examples use.")] = 8000,
 ) -> None:
     """Seed a demo family, child and paired device; print tokens and example requests."""
-    _configure_logging()
-    _print_demo(_run(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port)
+    configure_logging()
+    _print_demo(run_with_runtime(seed_demo, runtime=build_runtime(sms=LogSmsSender())), host, port)
 
 
 def _print_demo(creds: DemoCredentials, host: str, port: int) -> None:
@@ -156,13 +127,13 @@ def openapi(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    _configure_logging()
+    configure_logging()
 
     async def work(rt: Runtime) -> str | None:
         await migrate.upgrade(rt.engine, revision)
         return await migrate.current_revision(rt.engine)
 
-    typer.echo(f"database at {_run(work, migrate_embedded=False)}")
+    typer.echo(f"database at {run_with_runtime(work, migrate_embedded=False)}")
 
 
 @db_app.command("current")
@@ -191,7 +162,7 @@ def register_line(
     active: Annotated[bool, typer.Option("--active/--inactive")] = True,
 ) -> None:
     """Register a line as the carrier would (for a trial without a carrier system)."""
-    _configure_logging()
+    configure_logging()
     try:
         guardian = normalize_e164(guardian_phone)
     except InvalidPhoneNumber as exc:
@@ -211,7 +182,7 @@ def register_line(
             )
         return f"{'registered' if created else 'updated'} {line.msisdn} (guardian {guardian})"
 
-    typer.echo(_run(work))
+    typer.echo(run_with_runtime(work))
 
 
 @carrier_app.command("create-key")
@@ -224,7 +195,7 @@ def create_service_key(name: Annotated[str, typer.Argument(help="Which system us
                 session, name=name, secret=rt.secret, now=rt.clock.now()
             )
 
-    typer.echo(_run(work))
+    typer.echo(run_with_runtime(work))
 
 
 @carrier_app.command("revoke-key")
@@ -235,7 +206,7 @@ def revoke_service_key(name: Annotated[str, typer.Argument()]) -> None:
         async with transaction(rt.sessions) as session:
             return await lines.revoke_service_key(session, name=name, now=rt.clock.now())
 
-    if not _run(work):
+    if not run_with_runtime(work):
         typer.echo(f"no active key named {name!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {name}")
@@ -267,7 +238,7 @@ def create_staff(
             )
             return f"created {staff.role} {staff.username} ({staff.id})"
 
-    typer.echo(_run(work))
+    typer.echo(run_with_runtime(work))
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
@@ -70,9 +70,16 @@ async def current_keys(
     return {(host, scope, path, action): row_id for row_id, host, scope, path, action in rows.all()}
 
 
-async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_entries(
+    session: AsyncSession,
+    rows: Sequence[dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
+) -> None:
     for start in range(0, len(rows), 5000):
-        await session.execute(insert(Entry), list(rows[start : start + 5000]))
+        chunk = list(rows[start : start + 5000])
+        await session.execute(insert(Entry), chunk)
+        if progress is not None:
+            progress(len(chunk))
 
 
 async def mark_removed(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:

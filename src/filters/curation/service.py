@@ -93,8 +93,12 @@ async def replace_rules(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Make the draft of ``source`` hold exactly ``rules`` (a fresh import of its list)."""
+    """Make the draft of ``source`` hold exactly ``rules`` (a fresh import of its list).
+
+    ``progress(done, total)`` is called as new rows are stored, for a command line to show.
+    """
     current = await repository.current_keys(session, source.id)
     wanted: dict[tuple[str, str, str, str], Rule] = {}
     for rule in rules:
@@ -119,7 +123,15 @@ async def replace_rules(
         if key not in current
     ]
     gone = [row_id for key, row_id in current.items() if key not in wanted]
-    await repository.insert_entries(session, new_rows)
+    stored = 0
+
+    def advance(count: int) -> None:
+        nonlocal stored
+        stored += count
+        if progress is not None:
+            progress(stored, len(new_rows))
+
+    await repository.insert_entries(session, new_rows, advance)
     await repository.mark_removed(session, gone)
     source.last_import_at = now
     source.last_error = None
