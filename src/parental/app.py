@@ -17,7 +17,7 @@ from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
-from parental.filtering import filter_check_router
+from parental.filtering import filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lines.router import router as carrier_router
@@ -53,13 +53,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             await migrate.upgrade(rt.engine)
         app.state.runtime = rt
         rt.snapshots.refresh()
-        watcher = asyncio.create_task(rt.snapshots.watch(rt.notices))
+        subscription = await rt.snapshots.open_notices(rt.notices)
+        watcher = asyncio.create_task(rt.snapshots.watch(subscription))
         try:
             yield
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+            if subscription is not None:
+                await subscription.close()
             if owned:
                 await rt.close()
 
@@ -80,6 +83,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for router in (auth_router, families_router, children_router, guardian_router, device_router):
         v1.include_router(router)
     v1.include_router(filter_check_router())
+    v1.include_router(profile_router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")

@@ -1,23 +1,44 @@
-"""Wiring the content filter into the API: who may ask for verdicts, and from which store."""
+"""Wiring the content filter into the API: who may ask for verdicts with which profile, and
+the guardian's routes for a child's filter profile."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from filters.check.errors import ProfileNotFound
 from filters.check.router import create_router
+from filters.check.service import default_profile
+from filters.engine.profile import Profile
 from filters.engine.store import SnapshotStore
+from filters.profiles import repository as profiles_repository
+from filters.profiles import service as profiles
+from filters.profiles.errors import EntryNotFound, InvalidEntry, InvalidSchedule, UnknownCategory
+from filters.profiles.models import FilterProfile
+from filters.profiles.schemas import EntryCreate, EntryRead, ProfileRead, ProfileUpdate
 from parental.admin import service as staff
 from parental.admin.errors import InvalidStaffToken
-from parental.deps import RuntimeDep, SessionDep
+from parental.audit import service as audit
+from parental.auth.dependencies import CurrentAccount
+from parental.auth.errors import InvalidAccessToken
+from parental.children import repository as children
+from parental.children.dependencies import OwnedChild
+from parental.children.errors import ChildNotFound
+from parental.children.models import Child
+from parental.children.monitoring import local_today
+from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import service as devices
 from parental.devices.errors import InvalidDeviceToken
-from parental.kit.errors import Unauthorized
+from parental.kit.errors import Unauthorized, error_responses
 from parental.lines import service as lines
 from parental.lines.errors import InvalidServiceKey
+from parental.runtime import Runtime
 
 filter_bearer = HTTPBearer(
     auto_error=False,
@@ -30,24 +51,64 @@ class InvalidFilterCaller(Unauthorized):
     message = "A carrier service key, a device token or a staff token is required."
 
 
+async def child_profile(session: AsyncSession, runtime: Runtime, child: Child) -> FilterProfile:
+    now = runtime.clock.now()
+    return await profiles.profile_for_child(
+        session,
+        child_id=child.id,
+        birthdate=child.birthdate,
+        timezone=child.timezone,
+        today=local_today(now, child.timezone),
+        now=now,
+    )
+
+
+@dataclass
+class FilterCaller:
+    """Who asks for verdicts: the carrier, a child's device (its own child only) or staff."""
+
+    kind: str
+    name: str
+    child_id: uuid.UUID | None
+    session: AsyncSession
+    runtime: Runtime
+
+    async def profile(self, profile_id: str | None) -> Profile:
+        if profile_id is None:
+            if self.child_id is not None:
+                child = await children.get(self.session, self.child_id)
+                if child is not None:
+                    own = await child_profile(self.session, self.runtime, child)
+                    return await profiles.engine_profile(self.session, own)
+            return default_profile(self.runtime.settings.default_child_timezone)
+        try:
+            wanted = uuid.UUID(profile_id)
+        except ValueError as exc:
+            raise ProfileNotFound() from exc
+        row = await profiles_repository.get(self.session, wanted)
+        if row is None or (self.child_id is not None and row.child_id != self.child_id):
+            raise ProfileNotFound()
+        return await profiles.engine_profile(self.session, row)
+
+
 async def filter_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(filter_bearer)],
     session: SessionDep,
     runtime: RuntimeDep,
-) -> str:
-    """Who is asking: the carrier's resolver, a child's device (in-app browsing) or staff."""
+) -> FilterCaller:
+    """Authenticate the carrier's resolver, a child's device (in-app browsing) or staff."""
     if credentials is None:
         raise InvalidFilterCaller()
     token = credentials.credentials
     try:
         if token.startswith("sk_"):
             key = await lines.authenticate_service_key(session, key=token, secret=runtime.secret)
-            return f"carrier:{key.name}"
+            return FilterCaller("carrier", key.name, None, session, runtime)
         if token.startswith("dt_"):
             device = await devices.authenticate(session, runtime, token)
-            return f"device:{device.id}"
+            return FilterCaller("device", str(device.id), device.child_id, session, runtime)
         member = await staff.authenticate(session, runtime, token)
-        return f"staff:{member.id}"
+        return FilterCaller("staff", str(member.id), None, session, runtime)
     except (InvalidServiceKey, InvalidDeviceToken, InvalidStaffToken) as exc:
         raise InvalidFilterCaller() from exc
 
@@ -67,3 +128,115 @@ def filter_check_router() -> APIRouter:
         now=clock_now,
         caller_errors=(InvalidFilterCaller,),
     )
+
+
+profile_router = APIRouter(
+    tags=["filter profiles"], responses=error_responses(InvalidAccessToken, ChildNotFound)
+)
+PROFILE = "/children/{child_id}/filter-profile"
+
+
+async def _record(
+    session: AsyncSession,
+    runtime: Runtime,
+    child: Child,
+    account_id: uuid.UUID,
+    action: str,
+    ip: str,
+    details: dict[str, object] | None = None,
+) -> None:
+    await audit.record(
+        session,
+        at=runtime.clock.now(),
+        action=action,
+        actor=audit.Actor("guardian", str(account_id)),
+        family_id=child.family_id,
+        child_id=child.id,
+        subject_type="filter_profile",
+        subject_id=child.id,
+        child_visible=True,
+        ip=ip,
+        details=details,
+    )
+
+
+@profile_router.get(PROFILE)
+async def get_filter_profile(
+    child: OwnedChild, session: SessionDep, runtime: RuntimeDep
+) -> ProfileRead:
+    """The child's filter profile: categories, schedules and the guardian's own entries."""
+    return await profiles.read(session, await child_profile(session, runtime, child))
+
+
+@profile_router.patch(PROFILE, responses=error_responses(UnknownCategory, InvalidSchedule))
+async def update_filter_profile(
+    body: ProfileUpdate,
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> ProfileRead:
+    """Turn categories on or off, schedule them, or change SafeSearch."""
+    row = await child_profile(session, runtime, child)
+    await profiles.update(session, row, body, now=runtime.clock.now())
+    changed = sorted((body.categories or {}).keys())
+    await _record(
+        session,
+        runtime,
+        child,
+        account.id,
+        "filter.profile_updated",
+        ip,
+        {"categories": changed, "safesearch": body.safesearch},
+    )
+    return await profiles.read(session, row)
+
+
+@profile_router.post(
+    PROFILE + "/entries",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(InvalidEntry),
+)
+async def create_filter_entry(
+    body: EntryCreate,
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> EntryRead:
+    """Allow or block a name for this child, for good or until ``expires_at``."""
+    row = await child_profile(session, runtime, child)
+    entry = await profiles.add_entry(
+        session, row, body, actor=f"guardian:{account.id}", now=runtime.clock.now()
+    )
+    await _record(
+        session,
+        runtime,
+        child,
+        account.id,
+        "filter.entry_added",
+        ip,
+        {"host": entry.host, "action": entry.action},
+    )
+    return profiles.entry_read(entry)
+
+
+@profile_router.delete(
+    PROFILE + "/entries/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(EntryNotFound),
+)
+async def delete_filter_entry(
+    entry_id: uuid.UUID,
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> None:
+    """Remove one of the guardian's entries."""
+    row = await child_profile(session, runtime, child)
+    await profiles.remove_entry(session, row, entry_id, now=runtime.clock.now())
+    await _record(session, runtime, child, account.id, "filter.entry_removed", ip)

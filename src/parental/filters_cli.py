@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from filters.check.service import check
+from filters.check.service import check, default_profile
 from filters.curation import repository as curation_repository
 from filters.curation import service as curation
 from filters.engine.formats import parse_file, parse_ut1_folder
@@ -133,13 +133,8 @@ def check_items(items: Annotated[list[str], typer.Argument(help="Names or URLs."
 
     async def work(rt: Runtime) -> list[str]:
         rt.snapshots.refresh()
-        version, results = check(
-            rt.snapshots,
-            items,
-            profile_id=None,
-            timezone=rt.settings.default_child_timezone,
-            now=rt.clock.now(),
-        )
+        profile = default_profile(rt.settings.default_child_timezone)
+        version, results = check(rt.snapshots, items, profile=profile, now=rt.clock.now())
         return [
             f"{r.action:5} {r.normalized}"
             + (f"  [{', '.join(r.categories)}] {r.rule.source_name} v{version}" if r.rule else "")

@@ -7,6 +7,7 @@ from filters.curation.models import Category as FilterCategory
 from filters.curation.models import Entry as FilterEntry
 from filters.curation.models import Source as FilterSource
 from filters.curation.models import Version as FilterVersion
+from filters.profiles.models import FilterProfile, FilterProfileEntry
 from parental.admin.models import StaffAccount
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
@@ -25,6 +26,8 @@ __all__ = [
     "Family",
     "FilterCategory",
     "FilterEntry",
+    "FilterProfile",
+    "FilterProfileEntry",
     "FilterSource",
     "FilterVersion",
     "Guardian",

@@ -54,6 +54,14 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/audit-events"): Access("guardian"),
     ("POST", "/v1/children/{child_id}/pairing-codes"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/devices"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/filter-profile"): Access("guardian"),
+    ("PATCH", "/v1/children/{child_id}/filter-profile"): Access(
+        "guardian", {"categories": {"gambling": {"mode": "off"}}}
+    ),
+    ("POST", "/v1/children/{child_id}/filter-profile/entries"): Access(
+        "guardian", {"host": "evil.test", "action": "allow"}
+    ),
+    ("DELETE", "/v1/children/{child_id}/filter-profile/entries/{entry_id}"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -116,6 +124,7 @@ async def test_routes_refuse_missing_and_garbage_credentials(
 class Victim:
     world: FamilyWorld
     invitation_id: str
+    entry_id: str
 
 
 @pytest.fixture
@@ -126,7 +135,13 @@ async def victim(client: httpx.AsyncClient, other_family: FamilyWorld) -> Victim
         json={"phone": "+77015550888"},
     )
     assert invited.status_code == 201
-    return Victim(other_family, invited.json()["id"])
+    entry = await client.post(
+        f"/v1/children/{other_family.child_id}/filter-profile/entries",
+        headers=other_family.guardian.headers,
+        json={"host": "blocked-by-them.test", "action": "block"},
+    )
+    assert entry.status_code == 201, entry.text
+    return Victim(other_family, invited.json()["id"], entry.json()["id"])
 
 
 def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
@@ -137,13 +152,14 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "device_id": victim.world.device_id,
         "account_id": victim.world.guardian.account_id,
         "invitation_id": victim.invitation_id,
+        "entry_id": victim.entry_id,
     }
-    mine = {"family_id": own.family_id}
+    mine = {"family_id": own.family_id, "child_id": own.child_id}
     names = re.findall(r"\{(\w+)\}", path)
     urls = [path.format(**{n: theirs[n] for n in names})]
-    if "family_id" in names and len(names) > 1:
-        # Own family, the victim's inner id: the inner id must be checked against the family.
-        urls.append(path.format(**{n: mine.get(n, theirs[n]) for n in names}))
+    if names[0] in mine and len(names) > 1:
+        # Own family or child, the victim's inner id: it must be checked against the outer one.
+        urls.append(path.format(**{n: mine[n] if n == names[0] else theirs[n] for n in names}))
     return urls
 
 
@@ -186,6 +202,11 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     assert [(i["id"], i["status"]) for i in invitations.json()["items"]] == [
         (victim.invitation_id, "pending")
     ]
+    profile = await client.get(
+        f"/v1/children/{victim.world.child_id}/filter-profile", headers=theirs
+    )
+    assert [e["id"] for e in profile.json()["entries"]] == [victim.entry_id]
+    assert profile.json()["categories"]["gambling"]["mode"] == "always"
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from filters.categories.catalog import BUILTIN
-from filters.check.errors import InvalidItem, NoPublishedVersion, ProfileNotFound
+from filters.check.errors import InvalidItem, NoPublishedVersion
 from filters.check.schemas import CheckResult, RuleRead
 from filters.engine.matcher import decide
 from filters.engine.normalize import InvalidTarget, Target, normalize_target
@@ -35,27 +35,48 @@ def normalize_items(items: list[str]) -> list[Target]:
     return targets
 
 
+GUARDIAN_SOURCE = "guardian"
+
+
 def check(
     store: SnapshotStore,
     items: list[str],
     *,
-    profile_id: str | None,
-    timezone: str,
+    profile: Profile,
     now: datetime,
 ) -> tuple[str, list[CheckResult]]:
-    """The verdict for each item, in order, and the version that gave them."""
-    if profile_id is not None:
-        # Per-child profiles are stored with issue 3's profile work; until then, only the
-        # default profile exists and any id is unknown.
-        raise ProfileNotFound()
+    """The verdict for each item, in order, and the version that gave them.
+
+    The guardian's own entries in the profile decide first; the published lists, filtered by
+    the categories the profile has in force at ``now``, decide the rest.
+    """
     snapshot = store.current
     if snapshot is None:
         raise NoPublishedVersion()
     targets = normalize_items(items)
-    profile = default_profile(timezone)
     enabled = profile.enabled_mask(now, snapshot.categories)
     results = []
     for item, target in zip(items, targets, strict=True):
+        personal = profile.personal_decision(target.host, now) if profile.entries else None
+        if personal is not None:
+            results.append(
+                CheckResult(
+                    input=item,
+                    normalized=target.host + target.path,
+                    action="block" if personal.action is Action.BLOCK else "allow",
+                    categories=[],
+                    rule=RuleRead(
+                        host=personal.host,
+                        scope=personal.scope.value,
+                        path="",
+                        action=personal.action.value,
+                        source_id=GUARDIAN_SOURCE,
+                        source_name="the guardian's own list",
+                        version=snapshot.version,
+                    ),
+                )
+            )
+            continue
         decision = decide(snapshot, target.host, target.path, enabled=enabled, is_ip=target.is_ip)
         rule = decision.rule
         results.append(

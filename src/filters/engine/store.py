@@ -11,14 +11,13 @@ a lookup in flight finishes on the snapshot it started with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
 from pathlib import Path
 
 from filters.engine.snapshot import Snapshot
-from parental.kit.notices import Notices
+from parental.kit.notices import Notices, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -93,31 +92,29 @@ class SnapshotStore:
     def version(self) -> str | None:
         return self._snapshot.version if self._snapshot else None
 
-    async def watch(self, notices: Notices | None, *, poll_seconds: float = 0.25) -> None:
-        """Keep this process on the published version until cancelled."""
-        nudge = asyncio.Event()
-
-        async def listen() -> None:
-            assert notices is not None
-            while True:
-                try:
-                    async for _ in notices.subscribe(CHANNEL):
-                        nudge.set()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning("snapshot notices interrupted (%s); polling meanwhile", exc)
-                    await asyncio.sleep(1.0)
-
-        listener = asyncio.create_task(listen()) if notices is not None else None
+    async def open_notices(self, notices: Notices | None) -> Subscription | None:
+        """Subscribe to publish notices; None (polling only) when that is not possible now."""
+        if notices is None:
+            return None
         try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(nudge.wait(), poll_seconds)
-                nudge.clear()
-                self.refresh()
-        finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+            return await notices.open(CHANNEL)
+        except Exception as exc:
+            log.warning("snapshot notices unavailable (%s); polling every interval", exc)
+            return None
+
+    async def watch(self, subscription: Subscription | None, *, poll_seconds: float = 0.25) -> None:
+        """Keep this process on the published version until cancelled.
+
+        ``subscription`` comes from ``open_notices``, awaited before this task starts; the
+        caller closes it after cancelling this task.
+        """
+        while True:
+            if subscription is None:
+                await asyncio.sleep(poll_seconds)
+            else:
+                try:
+                    await subscription.next(poll_seconds)
+                except Exception as exc:  # Redis went away: poll until this process restarts
+                    log.warning("snapshot notices lost (%s); polling every interval", exc)
+                    subscription = None
+            self.refresh()

@@ -4,6 +4,9 @@ With Redis configured they travel over Redis pub/sub to every process of the dep
 without it, over in-process queues (the embedded default runs one process). A notice is a
 hint to reload, never the data itself: a process that misses one catches up by its own
 polling, so losing Redis delays a reload but cannot leave a process on wrong data for long.
+
+A subscription is opened (connected and subscribed) by an awaited call, before the task that
+reads it starts, so stopping that task never interrupts a connection half made.
 """
 
 from __future__ import annotations
@@ -12,43 +15,81 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
+
+
+class Subscription(Protocol):
+    async def next(self, wait_seconds: float) -> str | None:
+        """The next notice, or None when ``wait_seconds`` pass without one."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Notices(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
-    def subscribe(self, channel: str) -> AsyncIterator[str]: ...
+    async def open(self, channel: str) -> Subscription: ...
 
     async def close(self) -> None: ...
 
 
+class _QueueSubscription:
+    def __init__(self, owner: LocalNotices, channel: str) -> None:
+        self._owner = owner
+        self._channel = channel
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    async def next(self, wait_seconds: float) -> str | None:
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(self.queue.get(), wait_seconds)
+        return None
+
+    async def close(self) -> None:
+        self._owner._queues[self._channel].discard(self)
+
+
 class LocalNotices:
-    """In-process fan-out: every subscriber of a channel gets every later message."""
+    """In-process fan-out: every subscription of a channel gets every later message."""
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._queues: dict[str, set[_QueueSubscription]] = defaultdict(set)
 
     async def publish(self, channel: str, message: str) -> None:
-        for queue in list(self._queues[channel]):
-            queue.put_nowait(message)
+        for subscription in list(self._queues[channel]):
+            subscription.queue.put_nowait(message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        self._queues[channel].add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._queues[channel].discard(queue)
+    async def open(self, channel: str) -> Subscription:
+        subscription = _QueueSubscription(self, channel)
+        self._queues[channel].add(subscription)
+        return subscription
 
     async def close(self) -> None:
         self._queues.clear()
+
+
+class _RedisSubscription:
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def next(self, wait_seconds: float) -> str | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while (left := deadline - loop.time()) > 0:
+            # Subscribe confirmations come back as None too: keep waiting until the deadline.
+            item = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if item is not None and item.get("type") == "message":
+                data = item["data"]
+                return data.decode() if isinstance(data, bytes) else str(data)
+        return None
+
+    async def close(self) -> None:
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 class RedisNotices:
@@ -61,19 +102,14 @@ class RedisNotices:
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(self._prefix + channel, message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[str]:
+    async def open(self, channel: str) -> Subscription:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._prefix + channel)
         try:
-            async for item in pubsub.listen():
-                if item.get("type") == "message":
-                    data = item["data"]
-                    yield data.decode() if isinstance(data, bytes) else str(data)
-        finally:
-            # Closing the connection is the unsubscribe; it must not wait on a server reply
-            # (the subscription may be cancelled while it is still connecting).
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.reset(), 1.0)
+            await pubsub.subscribe(self._prefix + channel)
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return _RedisSubscription(pubsub)
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -19,7 +19,8 @@ async def main(directory: Path, redis_url: str | None) -> None:
     store = SnapshotStore(directory)
     store.refresh()
     notices = RedisNotices(redis_url) if redis_url else None
-    watcher = asyncio.create_task(store.watch(notices))
+    subscription = await store.open_notices(notices)
+    watcher = asyncio.create_task(store.watch(subscription))
     print("ready", flush=True)
     try:
         while line := await asyncio.to_thread(sys.stdin.readline):
@@ -31,6 +32,8 @@ async def main(directory: Path, redis_url: str | None) -> None:
             print(f"{decision.action} {snapshot.version}", flush=True)
     finally:
         watcher.cancel()
+        if subscription is not None:
+            await subscription.close()
         if notices is not None:
             await notices.close()
 

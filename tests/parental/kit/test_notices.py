@@ -1,38 +1,24 @@
-"""Notices reach every subscriber: in process, and over Redis when it is configured."""
+"""Notices reach every subscription: in process, and over Redis when it is configured."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 from parental.kit.notices import create_notices
 
 
-async def test_every_subscriber_gets_later_notices() -> None:
+async def test_every_subscription_gets_later_notices() -> None:
     notices = create_notices(os.environ.get("REDIS_URL"))
-    received: list[list[str]] = [[], []]
-    ready = asyncio.Event()
-
-    async def listen(into: list[str]) -> None:
-        async for message in notices.subscribe("test.channel"):
-            into.append(message)
-            if message == "v2":
-                return
-
-    tasks = [asyncio.create_task(listen(r)) for r in received]
+    first = await notices.open("test.channel")
+    second = await notices.open("test.channel")
+    other = await notices.open("other.channel")
     try:
-        # Subscriptions start when the generators first run; give them a moment to attach.
-        for _ in range(100):
-            await notices.publish("test.channel", "ping")
-            await asyncio.sleep(0.02)
-            if all(received):
-                ready.set()
-                break
-        assert ready.is_set()
+        assert await first.next(0.05) is None
         await notices.publish("test.channel", "v2")
-        await asyncio.wait_for(asyncio.gather(*tasks), 5)
-        assert [r[-1] for r in received] == ["v2", "v2"]
+        assert await first.next(5) == "v2"
+        assert await second.next(5) == "v2"
+        assert await other.next(0.2) is None
     finally:
-        for task in tasks:
-            task.cancel()
+        for subscription in (first, second, other):
+            await subscription.close()
         await notices.close()
