@@ -83,24 +83,29 @@ from __future__ import annotations
 
 import gc
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from filters.engine.normalize import InvalidTarget, normalize_host, normalize_path
+from filters.engine._adblock import _adblock_handler, _is_adblock_header
+from filters.engine._common import (
+    _Handler,
+    _is_ip,
+    _Key,
+    _name_rule,
+    _one_name,
+    _Outcome,
+    _shown,
+    _uncomment,
+)
+from filters.engine._rpz import _merge_rpz_pairs, _RpzReader
+from filters.engine.normalize import InvalidTarget, normalize_path
 from filters.engine.rules import Action, Format, ParseReport, Rejection, Rule, Scope
 
 __all__ = ["Ut1Category", "detect_format", "parse", "parse_file", "parse_ut1_folder"]
 
 DETECT_LINES = 200
-_MAX_TEXT = 300  # a rejected line's text is cut to this many characters in the report
-
-# A rule to be, as its key: host, scope, path, action (the order of Rule.key).
-_Key = tuple[str, Scope, str, Action]
-# What a line gave: one rule, several, a rejection reason, or None for a skipped line.
-_Outcome = _Key | list[_Key] | str | None
-_Handler = Callable[[str], _Outcome]
 
 
 @dataclass
@@ -286,12 +291,6 @@ def _is_utf8(line: str) -> bool:
     return True
 
 
-def _shown(text: str) -> str:
-    if not text.isascii():
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
-
-
 def _handler(fmt: Format, action: Action, domains_scope: Scope) -> _Handler:
     if fmt is Format.HOSTS:
         return _hosts_handler(action)
@@ -306,35 +305,6 @@ def _handler(fmt: Format, action: Action, domains_scope: Scope) -> _Handler:
     if fmt is Format.RPZ:
         return _RpzReader(action)
     return _ut1_urls_handler(action)
-
-
-def _name_rule(raw: str, scope: Scope, action: Action, path: str = "") -> _Key | str:
-    """The rule for one name, or why there is none."""
-    try:
-        host = normalize_host(raw)
-    except InvalidTarget as error:
-        return f"invalid name: {error.reason}"
-    if scope is not Scope.URL and _is_ip(host):
-        if scope is Scope.SUBDOMAINS:
-            return "an IP address has no subdomains"
-        scope = Scope.EXACT
-    return (host, scope, path, action)
-
-
-def _is_ip(host: str) -> bool:
-    # normalize_host turns every name whose last label is a number into an IPv4 address.
-    return ":" in host or host.rpartition(".")[2].isdigit()
-
-
-def _uncomment(line: str) -> str:
-    cut = line.find("#")
-    if cut >= 0:
-        line = line[:cut]
-    return line.strip()
-
-
-def _one_name(text: str) -> bool:
-    return " " not in text and "\t" not in text
 
 
 # --- hosts, domains, wildcard --------------------------------------------------------------
@@ -421,271 +391,6 @@ def _wildcard_handler(action: Action) -> _Handler:
         return rule
 
     return handle
-
-
-# --- AdBlock -------------------------------------------------------------------------------
-
-_SCHEMES = ("http:", "https:", "ws:", "wss:")
-
-
-def _is_adblock_header(text: str) -> bool:
-    lowered = text.lower()
-    return "adblock" in lowered or "adguard" in lowered or "ublock" in lowered
-
-
-def _is_cosmetic(text: str) -> bool:
-    """``##sel``, ``#@#sel``, ``#?#sel``, ``#$#sel``, ``#%#sel`` (with or without domains)."""
-    at = text.find("#")
-    while at >= 0:
-        end = at + 1
-        if text.startswith("@", end):
-            end += 1
-        if text[end : end + 1] in ("?", "$", "%"):
-            end += 1
-        if text.startswith("#", end) and text[end + 1 : end + 2] not in ("", " ", "\t", "#"):
-            return True
-        at = text.find("#", at + 1)
-    return False
-
-
-def _adblock_handler(action: Action) -> _Handler:
-    def handle(line: str) -> _Outcome:
-        text = line.strip()
-        if not text:
-            return None
-        first = text[0]
-        if first == "!":
-            return "!#include directive not supported" if text.startswith("!#include") else None
-        if first == "[" and text[-1] == "]" and _is_adblock_header(text):
-            return None
-        if "#" in text:
-            if _is_cosmetic(text):
-                return "cosmetic rule: nothing to apply at DNS level"
-            if first == "#":
-                return None
-        if "$$" in text or "$@$" in text:
-            return "HTML filtering rule: nothing to apply at DNS level"
-        allow = text.startswith("@@")
-        if allow:
-            text = text[2:]
-        if text.startswith("/") and len(text) > 1:
-            if text.endswith("/") or "/$" in text:
-                return "regular expression rules not supported"
-            return "rule with a path: DNS sees only the host name"
-        pattern, dollar, options = text.partition("$")
-        if dollar:
-            if not options.strip():
-                return "empty modifier list after '$'"
-            unsupported = [
-                o.strip() for o in options.split(",") if o.strip().lower() != "important"
-            ]
-            if unsupported:
-                return "unsupported modifier: " + ", ".join(o or "(empty)" for o in unsupported)
-        return _adblock_pattern(pattern, Action.ALLOW if allow else action)
-
-    return handle
-
-
-def _adblock_pattern(pattern: str, action: Action) -> _Outcome:
-    if not _one_name(pattern):
-        return "unexpected blank inside the rule"
-    if pattern.startswith("||"):
-        body, start = pattern[2:], "||"
-    elif pattern.startswith("|"):
-        body, start = pattern[1:], "|"
-    else:
-        body, start = pattern, ""
-    if "://" in body or body.lower().startswith(_SCHEMES):
-        return "rule with a scheme: DNS sees only the host name"
-    end_anchor = False
-    if body.endswith("|"):
-        body, end_anchor = body[:-1], True
-    if body.endswith("^"):
-        body, end_anchor = body[:-1], True
-    if "/" in body:
-        return "rule with a path: DNS sees only the host name"
-    if "^" in body or "|" in body:
-        return "separator inside the pattern"
-    subdomains = False
-    if body.startswith("*.") and start != "|":
-        body, subdomains = body[2:], True
-    elif body.startswith(".") and not start:
-        body, subdomains = body[1:], True
-    if "*" in body:
-        if not body.strip("*."):
-            return "'*' alone would match every name"
-        return "wildcard inside the name not supported"
-    if not body:
-        return "empty pattern"
-    if subdomains:
-        scope = Scope.SUBDOMAINS
-    elif start == "|":
-        scope = Scope.EXACT
-    elif start == "||" or end_anchor:
-        scope = Scope.SUBTREE
-    else:
-        scope = Scope.EXACT  # a bare name: AdGuard Home reads it as a hosts-style exact rule
-    return _name_rule(body, scope, action)
-
-
-# --- RPZ -----------------------------------------------------------------------------------
-
-_CLASSES = frozenset({"IN", "CH", "CS", "HS"})
-_TTL_CHARS = "0123456789sSmMhHdDwW"
-_RPZ_TRIGGERS = frozenset({"rpz-ip", "rpz-client-ip", "rpz-nsdname", "rpz-nsip"})
-_RPZ_BLOCK_TARGETS = frozenset({".", "*.", "rpz-drop."})
-_RPZ_ACTION_WORDS = frozenset({"*", "rpz-drop", "rpz-passthru", "rpz-tcp-only"})
-_LOCAL_DATA = "local data (redirect) not supported"
-
-
-class _Rejected(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _is_ttl(field: str) -> bool:
-    return field[0].isdigit() and not field.strip(_TTL_CHARS)
-
-
-def _zone_name(name: str, origin: str) -> str:
-    """``name`` made absolute against ``origin``, lowercase, without the root dot."""
-    name = name.lower()
-    if name == "@":
-        return origin
-    if name.endswith("."):
-        return name[:-1]
-    return f"{name}.{origin}" if origin else name
-
-
-class _RpzReader:
-    """A zone's lines in order; holds the origin, the apex and the last owner between them."""
-
-    def __init__(self, action: Action) -> None:
-        self.action = action
-        self.origin = ""  # the current $ORIGIN: "" is the root
-        self.apex = ""  # stripped from owner names: "" until an SOA or a $ORIGIN sets it
-        self.owner: str | None = None
-        self.in_parentheses = False
-
-    def __call__(self, line: str) -> _Outcome:
-        text = line.partition(";")[0]
-        if self.in_parentheses:
-            if ")" in text:
-                self.in_parentheses = False
-            return None
-        if not text.strip() or text.lstrip()[0] in "#!":
-            return None
-        if "(" in text:
-            self.in_parentheses = text.count("(") > text.count(")")
-            text = text.replace("(", " ").replace(")", " ")
-        try:
-            return self._record(text)
-        except _Rejected as rejected:
-            return rejected.reason
-
-    def _record(self, text: str) -> _Outcome:
-        fields = text.split()
-        if fields[0].startswith("$"):
-            return self._directive(fields)
-        if text[0] in " \t":
-            if self.owner is None:
-                raise _Rejected("record without an owner name")
-            owner, rest = self.owner, fields
-        else:
-            owner, rest = fields[0], fields[1:]
-            self.owner = owner
-        at = 0
-        while at < min(len(rest), 2) and (rest[at].upper() in _CLASSES or _is_ttl(rest[at])):
-            at += 1
-        if at == len(rest):
-            raise _Rejected("record without a type")
-        rtype, rdata = rest[at].upper(), rest[at + 1 :]
-        if rtype == "SOA":
-            # The SOA owner is the zone's name, which is also the origin when no $ORIGIN
-            # gave one (as a server loading the zone takes it from its configuration).
-            self.apex = _zone_name(owner, self.origin)
-            if not self.origin:
-                self.origin = self.apex
-            return None
-        if rtype == "NS":
-            return None
-        name = self._policy_name(owner)
-        trigger = name.rpartition(".")[2]
-        if trigger in _RPZ_TRIGGERS:
-            raise _Rejected(f"{trigger} trigger not supported (only names are)")
-        if rtype != "CNAME":
-            raise _Rejected(f"{_LOCAL_DATA}: {rtype} record")
-        if len(rdata) != 1:
-            raise _Rejected("CNAME record without exactly one target")
-        target = rdata[0].lower()
-        if target in _RPZ_BLOCK_TARGETS:
-            action = self.action
-        elif target == "rpz-passthru.":
-            action = Action.ALLOW
-        elif target == "rpz-tcp-only.":
-            raise _Rejected("rpz-tcp-only. action not supported")
-        elif target in _RPZ_ACTION_WORDS:
-            raise _Rejected(f"{_LOCAL_DATA}: CNAME {target} is relative (meant '{target}.'?)")
-        else:
-            raise _Rejected(f"{_LOCAL_DATA}: CNAME to {rdata[0]}")
-        scope = Scope.EXACT
-        if name.startswith("*."):
-            name, scope = name[2:], Scope.SUBDOMAINS
-        if "*" in name:
-            if not name.strip("*."):
-                raise _Rejected("'*' alone would match every name")
-            raise _Rejected("'*' is allowed only as the leftmost label")
-        return _name_rule(name, scope, action)
-
-    def _directive(self, fields: list[str]) -> _Outcome:
-        directive = fields[0].upper()
-        if directive == "$ORIGIN":
-            if len(fields) != 2:
-                raise _Rejected("$ORIGIN without exactly one name")
-            self.origin = _zone_name(fields[1], self.origin)
-            if not self.apex:
-                self.apex = self.origin
-            return None
-        if directive == "$TTL":
-            return None
-        if directive == "$INCLUDE":
-            raise _Rejected("$INCLUDE not supported: the included file is not read")
-        raise _Rejected(f"{directive} directive not supported")
-
-    def _policy_name(self, owner: str) -> str:
-        """The owner name relative to the zone's apex: the name the policy is about."""
-        name = _zone_name(owner, self.origin)
-        if self.apex:
-            if name == self.apex:
-                raise _Rejected("record at the zone apex")
-            if not name.endswith("." + self.apex):
-                raise _Rejected(f"name outside the zone {self.apex}.")
-            return name[: -len(self.apex) - 1]
-        if not name:
-            raise _Rejected("record at the zone apex")
-        return name
-
-
-def _merge_rpz_pairs(rules: list[Rule], report: ParseReport) -> list[Rule]:
-    """``name`` and ``*.name`` with the same action: one SUBTREE rule at the first one's place."""
-    exact = {(r.host, r.action): i for i, r in enumerate(rules) if r.scope is Scope.EXACT}
-    merged: dict[int, Rule] = {}
-    dropped: set[int] = set()
-    for index, rule in enumerate(rules):
-        if rule.scope is not Scope.SUBDOMAINS:
-            continue
-        other = exact.get((rule.host, rule.action))
-        if other is None:
-            continue
-        first, second = min(index, other), max(index, other)
-        merged[first] = Rule(rule.host, Scope.SUBTREE, rule.action, "", rules[first].line)
-        dropped.add(second)
-        report.accepted -= 1
-        report.duplicates += 1
-    if not merged:
-        return rules
-    return [merged.get(i, r) for i, r in enumerate(rules) if i not in dropped]
 
 
 # --- UT1 -----------------------------------------------------------------------------------
