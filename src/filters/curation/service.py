@@ -104,21 +104,14 @@ async def replace_rules(
     for rule in rules:
         wanted.setdefault((rule.host, rule.scope.value, rule.path, rule.action.value), rule)
     new_rows = [
-        {
-            "id": uuid.uuid4(),
-            "source_id": source.id,
-            "host": rule.host,
-            "scope": rule.scope.value,
-            "action": rule.action.value,
-            "path": rule.path,
-            "line": rule.line or None,
-            "added_in": None,
-            "removed_in": None,
-            "remove_pending": False,
-            "added_by": actor,
-            "added_at": now,
-            "reason": reason,
-        }
+        _entry_row(
+            source.id,
+            (rule.host, rule.scope.value, rule.action.value, rule.path, rule.line or None),
+            added_in=None,
+            actor=actor,
+            now=now,
+            reason=reason,
+        )
         for key, rule in wanted.items()
         if key not in current
     ]
@@ -145,6 +138,34 @@ async def replace_rules(
             "rejected": report.rejected_count,
         }
     return ImportResult(added=len(new_rows), removed=len(gone), unchanged=len(current) - len(gone))
+
+
+def _entry_row(
+    source_id: uuid.UUID,
+    rule: tuple[str, str, str, str, int | None],
+    *,
+    added_in: int | None,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+) -> dict[str, object]:
+    """A new entries row for ``rule`` = (host, scope, action, path, line)."""
+    host, scope, action, path, line = rule
+    return {
+        "id": uuid.uuid4(),
+        "source_id": source_id,
+        "host": host,
+        "scope": scope,
+        "action": action,
+        "path": path,
+        "line": line,
+        "added_in": added_in,
+        "removed_in": None,
+        "remove_pending": False,
+        "added_by": actor,
+        "added_at": now,
+        "reason": reason,
+    }
 
 
 async def publish(
@@ -263,21 +284,14 @@ async def rollback(
     await repository.insert_entries(
         session,
         [
-            {
-                "id": uuid.uuid4(),
-                "source_id": row.source_id,
-                "host": row.host,
-                "scope": row.scope,
-                "action": row.action,
-                "path": row.path,
-                "line": row.line,
-                "added_in": number,
-                "removed_in": None,
-                "remove_pending": False,
-                "added_by": actor,
-                "added_at": now,
-                "reason": f"rollback to version {to}",
-            }
+            _entry_row(
+                row.source_id,
+                (row.host, row.scope, row.action, row.path, row.line),
+                added_in=number,
+                actor=actor,
+                now=now,
+                reason=f"rollback to version {to}",
+            )
             for row in revived
         ],
     )
