@@ -88,10 +88,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from filters.engine._adblock import _adblock_handler, _is_adblock_header
+from filters.engine._adblock import _adblock_handler
 from filters.engine._common import (
     _Handler,
-    _is_ip,
     _Key,
     _name_rule,
     _one_name,
@@ -99,13 +98,12 @@ from filters.engine._common import (
     _shown,
     _uncomment,
 )
+from filters.engine._detect import detect_format
 from filters.engine._rpz import _merge_rpz_pairs, _RpzReader
-from filters.engine.normalize import InvalidTarget, normalize_path
+from filters.engine._ut1 import _ut1_urls_handler, _ut1_usage
 from filters.engine.rules import Action, Format, ParseReport, Rejection, Rule, Scope
 
 __all__ = ["Ut1Category", "detect_format", "parse", "parse_file", "parse_ut1_folder"]
-
-DETECT_LINES = 200
 
 
 @dataclass
@@ -116,41 +114,6 @@ class Ut1Category:
     action: Action
     rules: list[Rule]
     reports: dict[str, ParseReport]  # "domains", "urls": only for the files that exist
-
-
-def detect_format(lines: Sequence[str]) -> Format:
-    """The format of a list, from its first entries; ``ValueError`` if none fits."""
-    votes = dict.fromkeys(_VOTING, 0)
-    plain = entries = 0
-    for raw in lines:
-        text = _entry_text(raw)
-        if not text or text[0] in "#!;":
-            continue
-        if text[0] == "[" and text[-1] == "]" and _is_adblock_header(text):
-            return Format.ADBLOCK
-        kind = _classify(text)
-        if kind == "zone":
-            return Format.RPZ
-        entries += 1
-        if kind == "plain":
-            plain += 1
-        elif isinstance(kind, Format):
-            votes[kind] += 1
-        if entries >= DETECT_LINES:
-            break
-    if not entries:
-        raise ValueError("no entries to tell the format from")
-    best = max(_VOTING, key=votes.__getitem__)
-    if not votes[best]:
-        if plain * 2 >= entries:
-            return Format.DOMAINS
-        raise ValueError(
-            f"no known format fits: {entries - plain} of {entries} entries unrecognised"
-        )
-    support = votes[best] + (plain if best in _TAKES_PLAIN_NAMES else 0)
-    if support * 2 < entries:
-        raise ValueError(f"no known format fits: the best, {best}, fits {support} of {entries}")
-    return best
 
 
 def parse(
@@ -391,104 +354,3 @@ def _wildcard_handler(action: Action) -> _Handler:
         return rule
 
     return handle
-
-
-# --- UT1 -----------------------------------------------------------------------------------
-
-_WEB_PREFIXES = frozenset({"www", "web", "ftp"})
-
-
-def _without_web_prefix(host: str) -> str:
-    """``www2.example.com`` -> ``example.com``, as squidGuard reads URL lists."""
-    label, dot, rest = host.partition(".")
-    if dot and "." in rest and label.rstrip("0123456789") in _WEB_PREFIXES:
-        return rest
-    return host
-
-
-def _ut1_urls_handler(action: Action) -> _Handler:
-    def handle(line: str) -> _Outcome:
-        text = line.strip()
-        if not text or text[0] in "#!":
-            return None
-        if not _one_name(text):
-            return "expected one URL a line"
-        if "://" in text:
-            return "URL with a scheme: UT1 URL rules are host[/path]"
-        host, slash, path = text.partition("/")
-        rule = _name_rule(host, Scope.URL, action)
-        if isinstance(rule, str):
-            return rule
-        host = rule[0]
-        is_ip = _is_ip(host)
-        if not is_ip:
-            host = _without_web_prefix(host)
-        if slash:
-            try:
-                path = normalize_path("/" + path)
-            except InvalidTarget as error:
-                return f"invalid path: {error.reason}"
-        if path in ("", "/"):
-            return (host, Scope.EXACT if is_ip else Scope.SUBTREE, "", action)
-        return (host, Scope.URL, path, action)
-
-    return handle
-
-
-def _ut1_usage(path: Path) -> Action:
-    if not path.is_file():
-        raise ValueError(f"{path} is missing: cannot tell a block list from an allow list")
-    words = set(path.read_text("utf-8", "replace").lower().split())
-    if ("white" in words) == ("black" in words):
-        raise ValueError(f"{path} should say 'black' or 'white', and only one of them")
-    return Action.ALLOW if "white" in words else Action.BLOCK
-
-
-# --- detection -----------------------------------------------------------------------------
-
-_VOTING = (Format.HOSTS, Format.ADBLOCK, Format.RPZ, Format.WILDCARD, Format.UT1_URLS)
-_TAKES_PLAIN_NAMES = frozenset({Format.ADBLOCK, Format.WILDCARD, Format.UT1_URLS})
-_RECORD_WORDS = frozenset({"CNAME", "A", "AAAA", "TXT", "MX", "DNAME", "IN"})
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
-
-
-def _entry_text(raw: str) -> str:
-    """A line without its blanks, BOM and trailing comment (``#`` or ``;`` after a blank)."""
-    text = raw.strip().lstrip("\ufeff")
-    for mark in (" #", "\t#", " ;", "\t;"):
-        cut = text.find(mark)
-        if cut > 0:
-            text = text[:cut].rstrip()
-    return text
-
-
-def _classify(text: str) -> Format | str | None:
-    """What one entry looks like: a format, "plain" (a bare name), "zone" (sure RPZ) or None."""
-    if text[0] == "$":
-        return "zone" if text.split()[0].upper() in ("$ORIGIN", "$TTL") else None
-    fields = text.split()
-    if len(fields) > 1:
-        head = fields[0]
-        if head[0].isdigit() or ":" in head:
-            try:
-                ipaddress.ip_address(head)
-            except ValueError:
-                pass
-            else:
-                return Format.HOSTS
-        words = {field.upper() for field in fields[1:4]}
-        if "SOA" in words:
-            return "zone"
-        return Format.RPZ if words & _RECORD_WORDS else None
-    if text.startswith(("||", "@@", "|", "/")):
-        return Format.ADBLOCK
-    host, slash, _ = text.partition("/")
-    if slash and host and set(host) <= _NAME_CHARS:
-        return Format.UT1_URLS
-    if "^" in text or "$" in text:
-        return Format.ADBLOCK
-    if text.startswith("*."):
-        return Format.WILDCARD
-    if text.isascii() and not set(text) <= _NAME_CHARS:
-        return None
-    return "plain"
