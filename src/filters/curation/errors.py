@@ -25,3 +25,11 @@ class NothingToPublish(Conflict):
 
 class InvalidList(BadRequest):
     message = "The list could not be read in any known format."
+
+
+class EntryNotFound(NotFound):
+    message = "No such entry in the draft."
+
+
+class InvalidEntry(BadRequest):
+    message = "The entry is not a valid name or URL."

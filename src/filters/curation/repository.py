@@ -56,6 +56,10 @@ async def source_by_name(session: AsyncSession, name: str) -> Source | None:
     return result
 
 
+async def get_entry(session: AsyncSession, entry_id: uuid.UUID) -> Entry | None:
+    return await session.get(Entry, entry_id)
+
+
 async def current_keys(
     session: AsyncSession, source_id: uuid.UUID
 ) -> dict[tuple[str, str, str, str], uuid.UUID]:

@@ -15,11 +15,14 @@ from filters.categories.catalog import BUILTIN
 from filters.curation import repository
 from filters.curation.errors import (
     CategoryNotFound,
+    EntryNotFound,
+    InvalidEntry,
     NothingToPublish,
     SourceExists,
     VersionNotFound,
 )
 from filters.curation.models import Category, Entry, Source, Version
+from filters.engine.normalize import InvalidTarget, normalize_target
 from filters.engine.rules import Action, ParseReport, Rule, Scope
 from filters.engine.snapshot import SourceRef, SourceRules, compile_snapshot
 
@@ -75,6 +78,87 @@ async def create_source(
     )
     await repository.add(session, source)
     return source
+
+
+MANUAL_PREFIX = "manual:"
+
+
+async def manual_source(session: AsyncSession, category_key: str, *, now: datetime) -> Source:
+    """The curators' own source for ``category_key`` (``manual:<key>``), created on first use.
+
+    Entries curators add by hand, or by accepting a report, live here, apart from imported
+    lists, so that the next import of a list never takes them away.
+    """
+    name = MANUAL_PREFIX + category_key
+    source = await repository.source_by_name(session, name)
+    if source is not None:
+        return source
+    return await create_source(session, name=name, category_key=category_key, kind="manual", now=now)
+
+
+async def add_entry(
+    session: AsyncSession,
+    *,
+    source: Source,
+    target: str,
+    action: Action,
+    actor: str,
+    reason: str,
+    now: datetime,
+    subdomains: bool = True,
+) -> Entry:
+    """Add one rule to the draft of ``source``, with who added it, when and why.
+
+    ``target`` is a name (the name and, with ``subdomains``, every subdomain) or a URL (that
+    host and path prefix). Adding a rule the draft already holds returns the existing row.
+    """
+    try:
+        parsed = normalize_target(target)
+    except InvalidTarget as exc:
+        raise InvalidEntry(f"{InvalidEntry.message} ({exc.reason})") from exc
+    if parsed.path not in ("", "/"):
+        scope, path = Scope.URL, parsed.path
+    else:
+        scope = Scope.SUBTREE if subdomains and not parsed.is_ip else Scope.EXACT
+        path = ""
+    current = await repository.current_keys(session, source.id)
+    existing = current.get((parsed.host, scope.value, path, action.value))
+    if existing is not None:
+        row = await repository.get_entry(session, existing)
+        assert row is not None
+        return row
+    entry = Entry(
+        **_entry_row(
+            source.id,
+            (parsed.host, scope.value, action.value, path, None),
+            added_in=None,
+            actor=actor,
+            now=now,
+            reason=reason,
+        )
+    )
+    await repository.add(session, entry)
+    return entry
+
+
+async def remove_entry(
+    session: AsyncSession, entry_id: uuid.UUID, *, actor: str, reason: str, now: datetime
+) -> Entry:
+    """Take one rule out of the draft; a published rule leaves at the next publish.
+
+    The row stays (with who removed it, when and why) so that versions already published keep
+    their content and the history can be read; a draft-only row is marked the same way and
+    never becomes part of a version.
+    """
+    entry = await repository.get_entry(session, entry_id)
+    if entry is None or entry.removed_in is not None or entry.remove_pending:
+        raise EntryNotFound()
+    entry.remove_pending = True
+    entry.removed_by = actor
+    entry.removed_at = now
+    entry.removal_reason = reason
+    await session.flush()
+    return entry
 
 
 @dataclass(frozen=True)

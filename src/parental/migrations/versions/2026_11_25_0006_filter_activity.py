@@ -1,0 +1,23 @@
+"""filter activity
+
+Revision ID: 20261125_0006
+Revises: 20261125_0005
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "20261125_0006"
+down_revision: str | None = "20261125_0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
