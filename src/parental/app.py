@@ -17,6 +17,8 @@ from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
+from parental.filter_activity import router as filter_activity_router
+from parental.filter_activity import run_flusher
 from parental.filtering import filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
@@ -55,12 +57,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt.snapshots.refresh()
         subscription = await rt.snapshots.open_notices(rt.notices)
         watcher = asyncio.create_task(rt.snapshots.watch(subscription))
+        flusher = asyncio.create_task(run_flusher(rt))
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, flusher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if subscription is not None:
                 await subscription.close()
             if owned:
@@ -84,6 +88,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         v1.include_router(router)
     v1.include_router(filter_check_router())
     v1.include_router(profile_router)
+    v1.include_router(filter_activity_router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from filters.activity.recorder import ActivityRecorder
 from filters.check.errors import ProfileNotFound
-from filters.check.router import create_router
+from filters.check.router import Subject, create_router
 from filters.check.service import default_profile
-from filters.engine.profile import Profile
 from filters.engine.store import SnapshotStore
 from filters.profiles import repository as profiles_repository
 from filters.profiles import service as profiles
@@ -28,6 +28,7 @@ from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children
+from parental.children import service as children_service
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound
 from parental.children.models import Child
@@ -73,22 +74,38 @@ class FilterCaller:
     session: AsyncSession
     runtime: Runtime
 
-    async def profile(self, profile_id: str | None) -> Profile:
+    async def subject(self, profile_id: str | None) -> Subject:
+        """The profile for this request, and the child its verdicts count for.
+
+        Verdicts count for a child only when they are the child's own traffic (the carrier's
+        resolver or the child's device asking) and monitoring applies to the child; a curator
+        trying a child's profile counts for nobody.
+        """
         if profile_id is None:
-            if self.child_id is not None:
-                child = await children.get(self.session, self.child_id)
-                if child is not None:
-                    own = await child_profile(self.session, self.runtime, child)
-                    return await profiles.engine_profile(self.session, own)
-            return default_profile(self.runtime.settings.default_child_timezone)
-        try:
-            wanted = uuid.UUID(profile_id)
-        except ValueError as exc:
-            raise ProfileNotFound() from exc
-        row = await profiles_repository.get(self.session, wanted)
-        if row is None or (self.child_id is not None and row.child_id != self.child_id):
-            raise ProfileNotFound()
-        return await profiles.engine_profile(self.session, row)
+            child = await children.get(self.session, self.child_id) if self.child_id else None
+            if child is None:
+                return Subject(default_profile(self.runtime.settings.default_child_timezone))
+            row = await child_profile(self.session, self.runtime, child)
+        else:
+            try:
+                wanted = uuid.UUID(profile_id)
+            except ValueError as exc:
+                raise ProfileNotFound() from exc
+            found = await profiles_repository.get(self.session, wanted)
+            if found is None or (self.child_id is not None and found.child_id != self.child_id):
+                raise ProfileNotFound()
+            row = found
+        profile = await profiles.engine_profile(self.session, row)
+        return Subject(profile, await self._counted_child(row.child_id))
+
+    async def _counted_child(self, child_id: uuid.UUID) -> uuid.UUID | None:
+        if self.kind == "staff":
+            return None
+        child = await children.get(self.session, child_id)
+        if child is None:
+            return None
+        status = await children_service.monitoring_of(self.session, child, self.runtime.clock.now())
+        return child.id if status.active else None
 
 
 async def filter_caller(
@@ -121,10 +138,15 @@ def clock_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
 
+def activity_recorder(runtime: RuntimeDep) -> ActivityRecorder:
+    return runtime.activity
+
+
 def filter_check_router() -> APIRouter:
     return create_router(
         caller=filter_caller,
         store=snapshot_store,
+        recorder=activity_recorder,
         now=clock_now,
         caller_errors=(InvalidFilterCaller,),
     )

@@ -3,6 +3,8 @@
 Migrations and tests import this module; add each new package's ``models`` here.
 """
 
+from filters.activity.models import BlockedHost as FilterBlockedHost
+from filters.activity.models import VerdictCount as FilterVerdictCount
 from filters.curation.models import Category as FilterCategory
 from filters.curation.models import Entry as FilterEntry
 from filters.curation.models import Source as FilterSource
@@ -24,11 +26,13 @@ __all__ = [
     "Child",
     "Device",
     "Family",
+    "FilterBlockedHost",
     "FilterCategory",
     "FilterEntry",
     "FilterProfile",
     "FilterProfileEntry",
     "FilterSource",
+    "FilterVerdictCount",
     "FilterVersion",
     "Guardian",
     "Invitation",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from filters.activity.recorder import ActivityRecorder
 from filters.engine.store import SnapshotStore
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
@@ -31,6 +32,10 @@ class Runtime:
     notices: Notices
     snapshots: SnapshotStore
     bus: EventBus = field(default_factory=EventBus)
+    activity: ActivityRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.activity = ActivityRecorder(self.bus)
 
     @property
     def secret(self) -> str:

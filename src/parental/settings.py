@@ -52,6 +52,12 @@ class ParentalSettings(BaseSettings):
 
     cors_origins: list[str] = []
 
+    # Filter activity: how often each process writes its verdict counts, and how long the
+    # counts (for reports over weeks) and the blocked names (more personal) are kept.
+    filter_activity_flush_seconds: float = 5.0
+    filter_counts_retention_days: int = 90
+    filter_blocked_names_retention_days: int = 30
+
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:
         if self.sms_backend is SmsBackend.HTTP and not self.sms_gateway_url:

@@ -62,6 +62,7 @@ ROUTES: dict[tuple[str, str], Access] = {
         "guardian", {"host": "evil.test", "action": "allow"}
     ),
     ("DELETE", "/v1/children/{child_id}/filter-profile/entries/{entry_id}"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/filter-activity"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from parental.kit.errors import BadRequest, Conflict, NotFound
+from parental.kit.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class ChildNotFound(NotFound):
@@ -27,3 +27,10 @@ class InvalidBirthdate(BadRequest):
 
 class UnknownTimezone(BadRequest):
     message = "Unknown IANA time zone."
+
+
+class MonitoringInactive(Forbidden):
+    message = (
+        "Monitoring does not apply to this child now (18 or older, or the line is not an "
+        "active child SIM under your contract)."
+    )
