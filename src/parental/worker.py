@@ -1,8 +1,8 @@
 """Background work of ``parental worker``: purging credentials that can no longer be used.
 
 Sign-in codes, pairing codes, refresh tokens and invitations are kept a while after they stop
-working (so a support question can still be answered), then deleted. Retention of children's
-data classes arrives with the packages that hold them.
+working (so a support question can still be answered), then deleted. Children's data classes are
+deleted when their retention limit (in the settings) has passed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from filters.activity import service as filter_activity
 from parental.auth import repository as auth
 from parental.devices import repository as devices
 from parental.families import repository as families
@@ -30,15 +31,17 @@ class PurgeReport:
     codes_and_tokens: int
     pairing_codes: int
     invitations: int
+    filter_activity: int = 0
 
     @property
     def total(self) -> int:
-        return self.codes_and_tokens + self.pairing_codes + self.invitations
+        return self.codes_and_tokens + self.pairing_codes + self.invitations + self.filter_activity
 
 
 async def purge_expired(runtime: Runtime) -> PurgeReport:
     """Delete expired credentials; one transaction."""
     now = runtime.clock.now()
+    settings = runtime.settings
     async with transaction(runtime.sessions) as session:
         report = PurgeReport(
             codes_and_tokens=await auth.purge_expired(
@@ -49,6 +52,13 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             pairing_codes=await devices.purge_pairing_codes(session, now - CREDENTIAL_GRACE),
             invitations=await families.purge_closed_invitations(
                 session, now - CLOSED_INVITATION_RETENTION
+            ),
+            filter_activity=await filter_activity.purge(
+                session,
+                counts_before=(now - timedelta(days=settings.filter_counts_retention_days)).date(),
+                blocks_before=(
+                    now - timedelta(days=settings.filter_blocked_names_retention_days)
+                ).date(),
             ),
         )
     if report.total:

@@ -17,6 +17,7 @@ from parental.filter_activity import flush_activity
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
 from parental.runtime import Runtime
+from parental.worker import purge_expired
 from tests.parental.factories import FamilyWorld, sign_in
 
 LISTS = {"drugs": ["||weed.test^"], "self_harm": ["||harm.test^"]}
@@ -209,3 +210,22 @@ async def test_activity_expires(
     async with transaction(runtime.sessions) as session:
         removed = await purge(session, counts_before=today, blocks_before=today)
     assert removed == 1
+
+
+async def test_the_worker_purges_blocked_names_after_30_days_and_counts_after_90(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    family: FamilyWorld,
+    published: None,
+) -> None:
+    await check(client, family.device_headers, "weed.test")
+    await flush_activity(runtime)
+    clock.advance(timedelta(days=30))
+    assert (await purge_expired(runtime)).filter_activity == 0
+    clock.advance(timedelta(days=2))
+    assert (await purge_expired(runtime)).filter_activity == 1
+    clock.advance(timedelta(days=57))
+    assert (await purge_expired(runtime)).filter_activity == 0
+    clock.advance(timedelta(days=2))
+    assert (await purge_expired(runtime)).filter_activity == 1
