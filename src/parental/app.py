@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from filters.check.fast import FastCheck
 from parental import __version__, migrate
 from parental.admin.router import router as admin_router
 from parental.auth.router import router as auth_router
@@ -19,7 +20,7 @@ from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
 from parental.filter_activity import router as filter_activity_router
 from parental.filter_activity import run_flusher
-from parental.filtering import filter_check_router, profile_router
+from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lines.router import router as carrier_router
@@ -76,11 +77,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # No OpenTelemetry: it would record request data and exception texts (children's
+        # personal data among them) for exporters outside our control, and checking whether
+        # it is configured costs every request more than a verdict.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
+    app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     v1 = APIRouter(prefix="/v1")

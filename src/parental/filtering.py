@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from filters.activity.recorder import ActivityRecorder
 from filters.check.errors import ProfileNotFound
@@ -36,7 +37,9 @@ from parental.children.monitoring import local_today
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import service as devices
 from parental.devices.errors import InvalidDeviceToken
+from parental.kit.db import transaction
 from parental.kit.errors import Unauthorized, error_responses
+from parental.kit.security import keyed_hash
 from parental.lines import service as lines
 from parental.lines.errors import InvalidServiceKey
 from parental.runtime import Runtime
@@ -108,15 +111,8 @@ class FilterCaller:
         return child.id if status.active else None
 
 
-async def filter_caller(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(filter_bearer)],
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> FilterCaller:
-    """Authenticate the carrier's resolver, a child's device (in-app browsing) or staff."""
-    if credentials is None:
-        raise InvalidFilterCaller()
-    token = credentials.credentials
+async def authenticate_caller(session: AsyncSession, runtime: Runtime, token: str) -> FilterCaller:
+    """The carrier's resolver, a child's device (in-app browsing) or staff, by their token."""
     try:
         if token.startswith("sk_"):
             key = await lines.authenticate_service_key(session, key=token, secret=runtime.secret)
@@ -128,6 +124,52 @@ async def filter_caller(
         return FilterCaller("staff", str(member.id), None, session, runtime)
     except (InvalidServiceKey, InvalidDeviceToken, InvalidStaffToken) as exc:
         raise InvalidFilterCaller() from exc
+
+
+async def filter_caller(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(filter_bearer)],
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> FilterCaller:
+    if credentials is None:
+        raise InvalidFilterCaller()
+    return await authenticate_caller(session, runtime, credentials.credentials)
+
+
+class FastBackend:
+    """What the framework-free ``/v1/filter/check`` path needs of this process.
+
+    Who a token is and which subject it gets are cached for ``filter_subject_cache_seconds``
+    (one second by default), so a process answering thousands of checks a second asks the
+    database about each caller about once a second; edits reach every process within that.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.store = runtime.snapshots
+        self.activity = runtime.activity
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    async def subject(self, token: str, profile_id: str | None) -> Subject | None:
+        key = (keyed_hash(self.runtime.secret, token), profile_id)
+        cached = self.runtime.subjects.get(key)
+        if cached is not None:
+            return cached
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                caller = await authenticate_caller(session, self.runtime, token)
+                subject = await caller.subject(profile_id)
+        except (InvalidFilterCaller, ProfileNotFound):
+            return None
+        self.runtime.subjects.put(key, subject)
+        return subject
+
+
+def fast_backend(scope: Scope) -> FastBackend | None:
+    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+    return FastBackend(runtime) if runtime is not None else None
 
 
 def snapshot_store(runtime: RuntimeDep) -> SnapshotStore:
@@ -167,6 +209,9 @@ async def _record(
     ip: str,
     details: dict[str, object] | None = None,
 ) -> None:
+    """Audit a profile edit, and make this process read profiles afresh (other processes do
+    within ``filter_subject_cache_seconds``)."""
+    runtime.subjects.clear()
     await audit.record(
         session,
         at=runtime.clock.now(),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from filters.activity.recorder import ActivityRecorder
+from filters.check.fast import SubjectCache
 from filters.engine.store import SnapshotStore
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
@@ -33,9 +34,11 @@ class Runtime:
     snapshots: SnapshotStore
     bus: EventBus = field(default_factory=EventBus)
     activity: ActivityRecorder = field(init=False)
+    subjects: SubjectCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(self.bus)
+        self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
 
     @property
     def secret(self) -> str:

@@ -55,6 +55,9 @@ class ParentalSettings(BaseSettings):
     # Filter activity: how often each process writes its verdict counts, and how long the
     # counts (for reports over weeks) and the blocked names (more personal) are kept.
     filter_activity_flush_seconds: float = 5.0
+    # How long a process may answer /v1/filter/check from what it last read of a caller and
+    # their profile: an edit reaches every process within this (0: read it on every request).
+    filter_subject_cache_seconds: float = 1.0
     filter_counts_retention_days: int = 90
     filter_blocked_names_retention_days: int = 30
 

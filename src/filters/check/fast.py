@@ -1,0 +1,216 @@
+"""``/filter/check`` without the framework's routing and dependency injection.
+
+A carrier's resolver or a browsing child's device may ask thousands of times a second, and the
+framework's per-request work (routing through every route, solving dependencies, a database
+session) costs several times the verdict itself. This ASGI middleware answers well-formed,
+authenticated requests directly, with the same service functions as the routes in
+``router.py``; it hands anything else (no or unknown credentials, bad input, no published
+version) to the application untouched, so every error is the one the documented route gives.
+
+Who the caller is and which profile applies comes from a ``Backend`` the composition root
+provides; it may cache that answer briefly (see ``SubjectCache``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from filters.activity.recorder import ActivityRecorder
+from filters.check import service
+from filters.check.errors import InvalidItem, NoPublishedVersion
+from filters.check.router import Subject
+from filters.check.schemas import MAX_ITEMS, CheckResponse
+from filters.engine.store import SnapshotStore
+
+MAX_ITEM_LENGTH = 4096
+MAX_PROFILE_LENGTH = 64
+
+
+class Backend(Protocol):
+    store: SnapshotStore
+    activity: ActivityRecorder
+
+    def now(self) -> datetime: ...
+
+    async def subject(self, token: str, profile_id: str | None) -> Subject | None:
+        """The subject for a caller's token and the profile it asks for; None when the token
+        or the profile is not valid for this caller (the route then says why)."""
+
+
+class SubjectCache:
+    """Subjects by (token, profile), each kept at most ``ttl`` seconds (monotonic time).
+
+    A profile edit, a revoked device or a line that stops being monitored therefore reaches
+    every process within ``ttl``; ``clear`` makes it immediate in the process that made the
+    change. ``ttl`` 0 disables caching.
+    """
+
+    def __init__(
+        self, ttl: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._size = size
+        self._clock = clock
+        self._items: OrderedDict[tuple[str, str | None], tuple[float, Subject]] = OrderedDict()
+
+    def get(self, key: tuple[str, str | None]) -> Subject | None:
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= self._clock():
+            del self._items[key]
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str | None], subject: Subject) -> None:
+        if self.ttl <= 0:
+            return
+        self._items[key] = (self._clock() + self.ttl, subject)
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class FastCheck:
+    def __init__(
+        self, app: ASGIApp, *, path: str, backend: Callable[[Scope], Backend | None]
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        body = b""
+        if method == "POST":
+            body = await _read_body(receive)
+            receive = _replay(body, receive)
+        request = _parse(method, scope, body)
+        backend = self.backend(scope) if request is not None else None
+        token = _bearer(scope)
+        if request is None or backend is None or token is None:
+            await self.app(scope, receive, send)
+            return
+        items, profile_id = request
+        subject = await backend.subject(token, profile_id)
+        if subject is None:
+            await self.app(scope, receive, send)
+            return
+        now = backend.now()
+        try:
+            version, results = service.check(backend.store, items, profile=subject.profile, now=now)
+        except (InvalidItem, NoPublishedVersion):
+            await self.app(scope, receive, send)
+            return
+        if subject.child_id is not None:
+            await backend.activity.record(subject.child_id, subject.profile.timezone, results, now)
+        payload = CheckResponse.model_construct(version=version, results=results)
+        content = payload.model_dump_json().encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(content)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+def _parse(method: str, scope: Scope, body: bytes) -> tuple[list[str], str | None] | None:
+    """(items, profile) of a request the route would accept, or None to let the route answer."""
+    if method == "GET":
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        values: dict[str, list[str]] = {}
+        for name, value in query:
+            values.setdefault(name, []).append(value)
+        urls = values.get("url", [])
+        profiles = values.get("profile", [None])
+        if len(urls) != 1 or not 0 < len(urls[0]) <= MAX_ITEM_LENGTH or len(profiles) != 1:
+            return None
+        profile = profiles[0]
+        if profile is not None and len(profile) > MAX_PROFILE_LENGTH:
+            return None
+        return urls, profile
+    if method != "POST" or not _is_json(scope):
+        return None
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data.keys() <= {"items", "profile"}:
+        return None
+    items, profile = data.get("items"), data.get("profile")
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_ITEMS:
+        return None
+    if not all(isinstance(i, str) and 0 < len(i) <= MAX_ITEM_LENGTH for i in items):
+        return None
+    if profile is not None and not isinstance(profile, str):
+        return None
+    return items, profile
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return None
+
+
+def _is_json(scope: Scope) -> bool:
+    kind = _header(scope, b"content-type")
+    return kind is not None and kind.split(b";")[0].strip().lower() == b"application/json"
+
+
+def _bearer(scope: Scope) -> str | None:
+    value = _header(scope, b"authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then what the server says next."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive
