@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 
+from filters.categories.catalog import AgeBand
+from filters.curation import repository as curation_repository
+from filters.curation.models import Category
+from parental.children import repository as children
+from parental.filtering import child_profile
 from parental.kit.clock import FrozenClock
+from parental.kit.db import transaction
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_filtering import publish
@@ -169,3 +178,49 @@ async def test_entries_are_validated_and_removed(
     assert made.json()["scope"] == "exact"
     assert (await client.delete(f"{url}/{made.json()['id']}", headers=headers)).status_code == 204
     assert (await client.delete(f"{url}/{made.json()['id']}", headers=headers)).status_code == 404
+
+
+async def test_a_category_curators_add_later_joins_existing_profiles_with_its_default(
+    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld
+) -> None:
+    url = f"/v1/children/{family.child_id}/filter-profile"
+    first = await client.get(url, headers=family.guardian.headers)
+    assert "extremism" not in first.json()["categories"]
+    changed = await client.patch(
+        url, headers=family.guardian.headers, json={"categories": {"social": {"mode": "off"}}}
+    )
+    assert changed.status_code == 200
+    async with transaction(runtime.sessions) as session:
+        await curation_repository.add(
+            session,
+            Category(
+                key="extremism",
+                kind="block",
+                names={"en": "Extremism", "ru": "Экстремизм", "kk": "Экстремизм"},
+                descriptions={"en": "-", "ru": "-", "kk": "-"},
+                defaults={band.value: True for band in AgeBand},
+                builtin=False,
+                created_at=runtime.clock.now(),
+            ),
+        )
+    later = (await client.get(url, headers=family.guardian.headers)).json()
+    assert later["categories"]["extremism"]["mode"] == "always"
+    assert later["categories"]["social"]["mode"] == "off"  # the guardian's choice stands
+
+
+async def test_two_first_requests_at_once_make_one_profile(
+    runtime: Runtime, family: FamilyWorld
+) -> None:
+    async def first_use() -> uuid.UUID:
+        async with transaction(runtime.sessions) as session:
+            child = await children.get(session, uuid.UUID(family.child_id))
+            assert child is not None
+            row = await child_profile(session, runtime, child)
+            await asyncio.sleep(0.05)  # both transactions are open at once
+            return row.id
+
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+    ids = await asyncio.gather(first_use(), first_use(), return_exceptions=True)
+    assert not [i for i in ids if isinstance(i, BaseException)], ids
+    assert ids[0] == ids[1]

@@ -35,27 +35,35 @@ async def profile_for_child(
     today: date,
     now: datetime,
 ) -> FilterProfile:
-    """The child's profile; made on first use from the defaults of the child's age band."""
+    """The child's profile; made on first use from the defaults of the child's age band.
+
+    A category curators added since the profile was made joins it with its default for the
+    child's age band now; the guardian's settings of every other category stay as they are.
+    """
     row = await repository.by_child(session, child_id)
-    if row is not None:
-        if row.timezone != timezone:  # the child's zone is the parental record's to decide
-            row.timezone = timezone
-        return row
-    await categories.seed_categories(session, now=now)
+    if row is None:
+        await categories.seed_categories(session, now=now)
     band = age_band(birthdate, today).value
-    settings: dict[str, Any] = {
+    defaults: dict[str, Any] = {
         c.key: {"mode": "always" if c.defaults.get(band, False) else "off", "windows": []}
         for c in await curation.categories(session)
     }
-    row = FilterProfile(
-        child_id=child_id,
-        timezone=timezone,
-        safesearch=True,
-        categories=settings,
-        created_at=now,
-        updated_at=now,
-    )
-    await repository.add(session, row)
+    if row is None:
+        row = FilterProfile(
+            child_id=child_id,
+            timezone=timezone,
+            safesearch=True,
+            categories=defaults,
+            created_at=now,
+            updated_at=now,
+        )
+        return await repository.add_profile_once(session, row)
+    if row.timezone != timezone:  # the child's zone is the parental record's to decide
+        row.timezone = timezone
+    missing = defaults.keys() - row.categories.keys()
+    if missing:
+        row.categories = {**row.categories, **{key: defaults[key] for key in missing}}
+        row.updated_at = now
     return row
 
 
