@@ -16,10 +16,13 @@ from parental import __version__, migrate
 from parental.admin.router import router as admin_router
 from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
+from parental.curation import curation_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
 from parental.filter_activity import router as filter_activity_router
 from parental.filter_activity import run_flusher
+from parental.filter_reports import admin_router as filter_reports_admin_router
+from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
@@ -95,8 +98,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(filter_check_router())
     v1.include_router(profile_router)
     v1.include_router(filter_activity_router)
+    v1.include_router(filter_reports_router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")
+    app.include_router(curation_router(), prefix="/admin/v1")
+    app.include_router(filter_reports_admin_router, prefix="/admin/v1")
     app.include_router(health_router)
     return app

@@ -10,6 +10,7 @@ from filters.curation.models import Entry as FilterEntry
 from filters.curation.models import Source as FilterSource
 from filters.curation.models import Version as FilterVersion
 from filters.profiles.models import FilterProfile, FilterProfileEntry
+from filters.reports.models import FilterReport, FilterReportSubmission
 from parental.admin.models import StaffAccount
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
@@ -31,6 +32,8 @@ __all__ = [
     "FilterEntry",
     "FilterProfile",
     "FilterProfileEntry",
+    "FilterReport",
+    "FilterReportSubmission",
     "FilterSource",
     "FilterVerdictCount",
     "FilterVersion",

@@ -43,6 +43,8 @@ class ParentalSettings(BaseSettings):
     limit_code_attempts_per_ip: str = "60/hour"
     limit_pairing_attempts_per_ip: str = "10/minute"
     limit_admin_logins_per_ip: str = "10/10minutes"
+    limit_filter_reports_per_ip: str = "20/hour"  # the block page, without credentials
+    limit_filter_reports_per_reporter: str = "60/hour"  # a guardian or a device
 
     sms_backend: SmsBackend = SmsBackend.LOG
     sms_gateway_url: str | None = None
@@ -51,6 +53,10 @@ class ParentalSettings(BaseSettings):
     sms_timeout_seconds: float = 5.0
 
     cors_origins: list[str] = []
+
+    # Decided filter reports (with reporters' comments and child ids) are deleted this long
+    # after the decision; open ones stay until a curator decides them.
+    filter_report_retention_days: int = 90
 
     # Filter activity: how often each process writes its verdict counts, and how long the
     # counts (for reports over weeks) and the blocked names (more personal) are kept.

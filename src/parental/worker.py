@@ -3,6 +3,9 @@
 Sign-in codes, pairing codes, refresh tokens and invitations are kept a while after they stop
 working (so a support question can still be answered), then deleted. Children's data classes are
 deleted when their retention limit (in the settings) has passed.
+
+Blocklists fetched from a URL are refreshed when their interval has passed (see
+``filters.curation.refresh``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from filters.activity import service as filter_activity
+from filters.curation import refresh
+from filters.curation import repository as curation
+from filters.reports import service as filter_reports
+from parental.audit import service as audit
 from parental.auth import repository as auth
 from parental.devices import repository as devices
 from parental.families import repository as families
@@ -32,10 +39,17 @@ class PurgeReport:
     pairing_codes: int
     invitations: int
     filter_activity: int = 0
+    filter_reports: int = 0
 
     @property
     def total(self) -> int:
-        return self.codes_and_tokens + self.pairing_codes + self.invitations + self.filter_activity
+        return (
+            self.codes_and_tokens
+            + self.pairing_codes
+            + self.invitations
+            + self.filter_activity
+            + self.filter_reports
+        )
 
 
 async def purge_expired(runtime: Runtime) -> PurgeReport:
@@ -60,17 +74,91 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
                     now - timedelta(days=settings.filter_blocked_names_retention_days)
                 ).date(),
             ),
+            filter_reports=await filter_reports.purge(
+                session,
+                decided_before=now - timedelta(days=settings.filter_report_retention_days),
+            ),
         )
     if report.total:
         log.info("purged %s", report)
     return report
 
 
+REFRESH_ACTOR = "system:refresh"
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    outcomes: dict[str, str]  # source name -> refresh.Outcome value
+    published: list[int]
+
+
+async def refresh_due_sources(
+    runtime: Runtime, *, time_limit: float = refresh.TIMEOUT_SECONDS
+) -> RefreshReport:
+    """Refresh every URL source whose interval has passed, each in its own transaction.
+
+    Each source is claimed first (committed), so several workers never fetch the same list;
+    one whose worker dies is due again after ``refresh.CLAIM_LEASE``. A version a source
+    published itself is put in force once its transaction has committed.
+    """
+    outcomes: dict[str, str] = {}
+    published: list[int] = []
+    async with transaction(runtime.sessions) as session:
+        due = await refresh.due(session, runtime.clock.now())
+    async with refresh.new_client() as client:
+        for source_id in due:
+            async with transaction(runtime.sessions) as session:
+                if not await refresh.claim(session, source_id, runtime.clock.now()):
+                    continue
+            try:
+                async with transaction(runtime.sessions) as session:
+                    source = await curation.get_source(session, source_id)
+                    if source is None:
+                        continue
+                    now = runtime.clock.now()
+                    result = await refresh.refresh_source(
+                        session,
+                        source,
+                        client=client,
+                        actor=REFRESH_ACTOR,
+                        now=now,
+                        snapshot_path=runtime.snapshots.path_for_number,
+                        time_limit=time_limit,
+                    )
+                    failed = result.outcome is refresh.Outcome.FAILED
+                    await audit.record(
+                        session,
+                        at=now,
+                        action="curation.source_refresh_failed"
+                        if failed
+                        else "curation.source_refreshed",
+                        actor=audit.Actor("system", REFRESH_ACTOR),
+                        subject_type="filter_source",
+                        subject_id=source.id,
+                        details=refresh.details(result),
+                    )
+                outcomes[source.name] = result.outcome.value
+                if failed:
+                    log.warning("refreshing %s failed: %s", source.name, result.error)
+                if result.version is not None:
+                    await runtime.snapshots.publish(str(result.version.number), runtime.notices)
+                    published.append(result.version.number)
+            except Exception:
+                log.exception("refreshing source %s failed", source_id)
+    return RefreshReport(outcomes, published)
+
+
 async def run_forever(runtime: Runtime, *, interval_seconds: float = 300.0) -> None:
-    """Purge on an interval until cancelled; a failed round is logged and retried next time."""
+    """Purge and refresh lists on an interval until cancelled; a failed round is logged and
+    retried next time."""
     while True:
         try:
             await purge_expired(runtime)
         except Exception:
             log.exception("purge failed; retrying in %s s", interval_seconds)
+        try:
+            await refresh_due_sources(runtime)
+        except Exception:
+            log.exception("list refresh failed; retrying in %s s", interval_seconds)
         await asyncio.sleep(interval_seconds)

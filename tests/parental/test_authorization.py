@@ -63,6 +63,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("DELETE", "/v1/children/{child_id}/filter-profile/entries/{entry_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/filter-activity"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/filter-reports"): Access(
+        "guardian", {"kind": "should_be_blocked", "target": "casino.test"}
+    ),
+    ("GET", "/v1/children/{child_id}/filter-reports"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -73,6 +77,12 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/filter/check"): Access("filter"),
     ("GET", "/v1/device"): Access("device"),
     ("GET", "/v1/device/audit-events"): Access("device"),
+    ("POST", "/v1/device/filter-reports"): Access(
+        "device", {"kind": "wrongly_blocked", "target": "school.test"}
+    ),
+    ("GET", "/v1/device/filter-reports"): Access("device"),
+    # The block page: no credentials, nothing about the person stored, limited per address.
+    ("POST", "/v1/filter/reports"): Access("public"),
     # The carrier's systems act on all of the carrier's lines; a line number is not a secret id.
     ("PUT", "/carrier/v1/lines/{msisdn}"): Access(
         "carrier", {"guardian_phone": "+77015550999", "is_child_sim": True}
@@ -82,6 +92,34 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/admin/v1/auth/tokens"): Access("public"),
     ("GET", "/admin/v1/me"): Access("staff"),
     ("GET", "/admin/v1/audit-events"): Access("staff"),
+    # Curation: any staff member curates every category, source, entry and version (unknown
+    # ids are 404: tests/parental/test_curation_api.py).
+    ("GET", "/admin/v1/filter/categories"): Access("staff"),
+    ("POST", "/admin/v1/filter/categories"): Access("staff"),
+    ("PATCH", "/admin/v1/filter/categories/{key}"): Access("staff"),
+    ("DELETE", "/admin/v1/filter/categories/{key}"): Access("staff"),
+    ("GET", "/admin/v1/filter/sources"): Access("staff"),
+    ("POST", "/admin/v1/filter/sources"): Access("staff"),
+    ("GET", "/admin/v1/filter/sources/{source_id}"): Access("staff"),
+    ("PATCH", "/admin/v1/filter/sources/{source_id}"): Access("staff"),
+    ("DELETE", "/admin/v1/filter/sources/{source_id}"): Access("staff"),
+    ("POST", "/admin/v1/filter/sources/{source_id}/imports"): Access("staff"),
+    ("GET", "/admin/v1/filter/sources/{source_id}/imports"): Access("staff"),
+    ("POST", "/admin/v1/filter/sources/{source_id}/refresh"): Access("staff"),
+    ("GET", "/admin/v1/filter/entries"): Access("staff"),
+    ("POST", "/admin/v1/filter/entries"): Access("staff"),
+    ("GET", "/admin/v1/filter/entries/{entry_id}"): Access("staff"),
+    ("DELETE", "/admin/v1/filter/entries/{entry_id}"): Access("staff", {"reason": "test"}),
+    ("GET", "/admin/v1/filter/versions"): Access("staff"),
+    ("POST", "/admin/v1/filter/versions"): Access("staff"),
+    ("GET", "/admin/v1/filter/versions/{number}"): Access("staff"),
+    ("GET", "/admin/v1/filter/versions/{number}/diff"): Access("staff"),
+    ("POST", "/admin/v1/filter/versions/{number}/rollback"): Access("staff"),
+    ("GET", "/admin/v1/filter-reports"): Access("staff"),
+    ("GET", "/admin/v1/filter-reports/{report_id}"): Access("staff"),
+    ("POST", "/admin/v1/filter-reports/{report_id}/decision"): Access(
+        "staff", {"decision": "reject", "note": "No."}
+    ),
     ("GET", "/healthz"): Access("public"),
     ("GET", "/readyz"): Access("public"),
 }

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parental.kit.db import Base, PortableJSON, UTCDateTime
@@ -43,6 +43,33 @@ class Source(Base):
     last_report: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # URL sources: fetched again every interval by the worker (a conditional GET).
+    refresh_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    next_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refresh_status: Mapped[str | None] = mapped_column(String(16))  # see refresh.Outcome
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A refresh that changed the rules publishes them at once (feeds such as malware lists).
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Import(Base):
+    """One import of a source's list (an upload, a refresh or the CLI) and what it read."""
+
+    __tablename__ = "filter_imports"
+    __table_args__ = (Index("ix_filter_imports_source_at", "source_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("filter_sources.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(8))  # "upload", "refresh" or "file" (CLI)
+    report: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
 
 
 class Entry(Base):
@@ -51,7 +78,9 @@ class Entry(Base):
     __tablename__ = "filter_entries"
     __table_args__ = (
         Index("ix_filter_entries_source_live", "source_id", "removed_in"),
-        Index("ix_filter_entries_host", "host"),
+        # Host first: searches by name, and the "same rule" lookups of diffs and rollbacks
+        # (with source_id second, SQLite's planner takes it over the source index).
+        Index("ix_filter_entries_rule", "host", "source_id"),
         Index("ix_filter_entries_added_in", "added_in"),
     )
 
@@ -64,6 +93,9 @@ class Entry(Base):
     action: Mapped[str] = mapped_column(String(5))
     path: Mapped[str] = mapped_column(String(1024), default="")
     line: Mapped[int | None] = mapped_column(Integer)
+    # The import that brought the rule (None for rules added one by one). No foreign key: an
+    # import goes only with its source, and the source's rows go with it.
+    import_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     added_in: Mapped[int | None] = mapped_column(Integer)
     removed_in: Mapped[int | None] = mapped_column(Integer)
     remove_pending: Mapped[bool] = mapped_column(Boolean, default=False)

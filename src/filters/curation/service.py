@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -21,33 +22,35 @@ from filters.curation.errors import (
     SourceExists,
     VersionNotFound,
 )
-from filters.curation.models import Category, Entry, Source, Version
+from filters.curation.models import Entry, Import, Source, Version
 from filters.engine.normalize import InvalidTarget, normalize_target
 from filters.engine.rules import Action, ParseReport, Rule, Scope
 from filters.engine.snapshot import SourceRef, SourceRules, compile_snapshot
 
 
 async def seed_categories(session: AsyncSession, *, now: datetime) -> int:
-    """Add the built-in categories that are missing; returns how many were added."""
+    """Add the built-in categories that are missing; returns how many were added.
+
+    Safe when two first requests seed at once (each child's first profile seeds).
+    """
     existing = {c.key for c in await repository.categories(session)}
-    added = 0
-    for definition in BUILTIN:
-        if definition.key in existing:
-            continue
-        await repository.add(
-            session,
-            Category(
-                key=definition.key,
-                kind=definition.kind,
-                names=dict(definition.names),
-                descriptions=dict(definition.descriptions),
-                defaults={band.value: on for band, on in definition.defaults.items()},
-                builtin=True,
-                created_at=now,
-            ),
-        )
-        added += 1
-    return added
+    return await repository.add_categories_if_missing(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "key": definition.key,
+                "kind": definition.kind,
+                "names": dict(definition.names),
+                "descriptions": dict(definition.descriptions),
+                "defaults": {band.value: on for band, on in definition.defaults.items()},
+                "builtin": True,
+                "created_at": now,
+            }
+            for definition in BUILTIN
+            if definition.key not in existing
+        ],
+    )
 
 
 async def create_source(
@@ -60,7 +63,11 @@ async def create_source(
     url: str | None = None,
     format: str | None = None,
     domains_scope: str = "subtree",
+    enabled: bool = True,
+    refresh_interval_seconds: int | None = None,
+    auto_publish: bool = False,
 ) -> Source:
+    """A new, empty source; a URL source with an interval is due for its first fetch at once."""
     if await repository.source_by_name(session, name) is not None:
         raise SourceExists()
     category = await repository.category_by_key(session, category_key)
@@ -73,8 +80,11 @@ async def create_source(
         url=url,
         format=format,
         domains_scope=domains_scope,
-        enabled=True,
+        enabled=enabled,
         created_at=now,
+        refresh_interval_seconds=refresh_interval_seconds,
+        next_refresh_at=now if refresh_interval_seconds is not None else None,
+        auto_publish=auto_publish,
     )
     await repository.add(session, source)
     return source
@@ -93,7 +103,9 @@ async def manual_source(session: AsyncSession, category_key: str, *, now: dateti
     source = await repository.source_by_name(session, name)
     if source is not None:
         return source
-    return await create_source(session, name=name, category_key=category_key, kind="manual", now=now)
+    return await create_source(
+        session, name=name, category_key=category_key, kind="manual", now=now
+    )
 
 
 async def add_entry(
@@ -121,12 +133,11 @@ async def add_entry(
     else:
         scope = Scope.SUBTREE if subdomains and not parsed.is_ip else Scope.EXACT
         path = ""
-    current = await repository.current_keys(session, source.id)
-    existing = current.get((parsed.host, scope.value, path, action.value))
+    existing = await repository.draft_rule(
+        session, source.id, (parsed.host, scope.value, path, action.value)
+    )
     if existing is not None:
-        row = await repository.get_entry(session, existing)
-        assert row is not None
-        return row
+        return existing
     entry = Entry(
         **_entry_row(
             source.id,
@@ -152,7 +163,7 @@ async def remove_entry(
     """
     entry = await repository.get_entry(session, entry_id)
     if entry is None or entry.removed_in is not None or entry.remove_pending:
-        raise EntryNotFound()
+        raise EntryNotFound("No such entry in the draft.")
     entry.remove_pending = True
     entry.removed_by = actor
     entry.removed_at = now
@@ -166,6 +177,26 @@ class ImportResult:
     added: int
     removed: int
     unchanged: int
+    record: Import | None = None
+
+
+REPORTED_REJECTIONS = 20  # rejected lines kept with an import's report; the count is complete
+
+
+def report_dict(report: ParseReport) -> dict[str, object]:
+    """A parse report as stored with an import: counts, and the first rejected lines."""
+    return {
+        "format": report.format.value,
+        "lines_read": report.lines_read,
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "skipped": report.skipped,
+        "rejected": report.rejected_count,
+        "rejections": [
+            {"line": r.line, "text": r.text, "reason": r.reason}
+            for r in report.rejected[:REPORTED_REJECTIONS]
+        ],
+    }
 
 
 async def replace_rules(
@@ -178,11 +209,26 @@ async def replace_rules(
     now: datetime,
     reason: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    origin: str = "file",
 ) -> ImportResult:
     """Make the draft of ``source`` hold exactly ``rules`` (a fresh import of its list).
 
+    The import is recorded (``origin``: "upload", "refresh" or "file"), and each new row points
+    to it, so a rule's history says which import, and which line of it, brought it in. Rules
+    the list no longer has leave the draft marked with ``actor`` and the time.
     ``progress(done, total)`` is called as new rows are stored, for a command line to show.
     """
+    record = Import(
+        source_id=source.id,
+        at=now,
+        actor=actor,
+        origin=origin,
+        report=report_dict(report) if report is not None else None,
+        added=0,
+        removed=0,
+        unchanged=0,
+    )
+    await repository.add(session, record)
     current = await repository.current_keys(session, source.id)
     wanted: dict[tuple[str, str, str, str], Rule] = {}
     for rule in rules:
@@ -195,6 +241,7 @@ async def replace_rules(
             actor=actor,
             now=now,
             reason=reason,
+            import_id=record.id,
         )
         for key, rule in wanted.items()
         if key not in current
@@ -209,19 +256,18 @@ async def replace_rules(
             progress(stored, len(new_rows))
 
     await repository.insert_entries(session, new_rows, advance)
-    await repository.mark_removed(session, gone)
+    await repository.mark_removed(
+        session, gone, actor=actor, now=now, reason=reason or "no longer in the imported list"
+    )
+    record.added, record.removed = len(new_rows), len(gone)
+    record.unchanged = len(current) - len(gone)
     source.last_import_at = now
     source.last_error = None
-    if report is not None:
-        source.last_report = {
-            "format": report.format.value,
-            "lines_read": report.lines_read,
-            "accepted": report.accepted,
-            "duplicates": report.duplicates,
-            "skipped": report.skipped,
-            "rejected": report.rejected_count,
-        }
-    return ImportResult(added=len(new_rows), removed=len(gone), unchanged=len(current) - len(gone))
+    source.last_error_at = None
+    if record.report is not None:
+        source.last_report = record.report
+    await session.flush()
+    return ImportResult(record.added, record.removed, record.unchanged, record)
 
 
 def _entry_row(
@@ -232,6 +278,7 @@ def _entry_row(
     actor: str,
     now: datetime,
     reason: str | None,
+    import_id: uuid.UUID | None = None,
 ) -> dict[str, object]:
     """A new entries row for ``rule`` = (host, scope, action, path, line)."""
     host, scope, action, path, line = rule
@@ -243,6 +290,7 @@ def _entry_row(
         "action": action,
         "path": path,
         "line": line,
+        "import_id": import_id,
         "added_in": added_in,
         "removed_in": None,
         "remove_pending": False,
@@ -260,18 +308,36 @@ async def publish(
     now: datetime,
     note: str | None = None,
     rolled_back_to: int | None = None,
+    only: Source | None = None,
 ) -> Version:
     """Publish the draft as the next version and compile its snapshot file.
+
+    With ``only``, just that source's changes are published (a feed that publishes itself
+    after a refresh): every other source keeps its unpublished changes in the draft, and its
+    name and state as the version in force has them. Publishing when nothing changed since
+    the version in force is refused.
 
     The caller commits, then activates the snapshot: a version whose transaction failed is
     never in force, and its file is overwritten by the next publish of the same number.
     """
-    number = await repository.latest_version(session) + 1
+    await repository.lock_publishing(session)
+    latest = await repository.latest_version(session)
+    previous = await repository.get_version(session, latest) if latest else None
+    before = previous.sources if previous is not None else []
     sources = await repository.enabled_sources(session)
-    if not sources:
-        raise NothingToPublish()
-    await repository.publish_draft(session, number)
-    frozen = [[str(s.id), s.name, c.key] for s, c in sources]
+    if only is None:
+        frozen = [[str(s.id), s.name, c.key] for s, c in sources]
+    else:
+        frozen = [item for item in before if item[0] != str(only.id)]
+        frozen += [[str(s.id), s.name, c.key] for s, c in sources if s.id == only.id]
+        frozen.sort(key=lambda item: item[1])
+    if not frozen:
+        raise NothingToPublish("No enabled source has any rule; nothing to publish.")
+    source_id = only.id if only is not None else None
+    if frozen == before and not await repository.has_draft_changes(session, source_id):
+        raise NothingToPublish(f"Nothing changed since version {latest}.")
+    number = latest + 1
+    await repository.publish_draft(session, number, source_id)
     return await _record_version(
         session,
         number,
@@ -332,7 +398,8 @@ async def _compile(
         SourceRules(SourceRef(sid, name, str(number)), [category], by_source.get(sid, []))
         for sid, name, category in frozen
     ]
-    return compile_snapshot(sources, categories, path, version=str(number))
+    # Compiling a million rules takes seconds of CPU: off the event loop, so the API answers.
+    return await asyncio.to_thread(compile_snapshot, sources, categories, path, version=str(number))
 
 
 @dataclass(frozen=True)
@@ -357,14 +424,23 @@ async def rollback(
     actor: str,
     now: datetime,
 ) -> Version:
-    """Publish a new version whose content is that of version ``to``; the draft stays a draft."""
+    """Publish a new version whose content is that of version ``to``; the draft stays a draft.
+
+    Rules that come back are new rows (with the import and line they first came from), rules
+    that go are marked removed by ``actor``: every published version keeps its content.
+    """
+    await repository.lock_publishing(session)
     target = await repository.get_version(session, to)
     if target is None:
         raise VersionNotFound()
     latest = await repository.latest_version(session)
+    if to == latest:
+        raise NothingToPublish(f"Version {to} is the version in force.")
     number = latest + 1
     revived = await repository.rows_live_in_only(session, to, latest)
-    await repository.retire_since(session, keep=to, latest=latest, number=number)
+    await repository.retire_since(
+        session, keep=to, latest=latest, number=number, actor=actor, now=now
+    )
     await repository.insert_entries(
         session,
         [
@@ -375,6 +451,7 @@ async def rollback(
                 actor=actor,
                 now=now,
                 reason=f"rollback to version {to}",
+                import_id=row.import_id,
             )
             for row in revived
         ],

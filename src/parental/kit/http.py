@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,36 +78,94 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+LARGER_BODY = "x-max-body-bytes"
+
+
+def larger_body(max_bytes: int) -> dict[str, Any]:
+    """``openapi_extra`` for a route that takes bodies over the app's limit (list imports).
+
+    ``BodySizeLimit`` enforces it for that route alone, and the OpenAPI document shows it.
+    """
+    return {LARGER_BODY: max_bytes}
+
+
+_Larger = list[tuple[re.Pattern[str], dict[str, int]]]
+
+
+def _larger_bodies(app: Any) -> _Larger:
+    """The operations of ``app``'s OpenAPI document that declare ``larger_body``.
+
+    Read from the document, not from the router: the limit a client is shown is the one
+    enforced, and FastAPI's routing internals stay out of it.
+    """
+    found: _Larger = []
+    paths: dict[str, dict[str, Any]] = app.openapi().get("paths", {}) if app else {}
+    for path, operations in paths.items():
+        limits = {
+            method.upper(): int(operation[LARGER_BODY])
+            for method, operation in operations.items()
+            if isinstance(operation, dict) and LARGER_BODY in operation
+        }
+        if limits:
+            segments = [
+                "[^/]+" if part.startswith("{") else re.escape(part) for part in path.split("/")
+            ]
+            found.append((re.compile("/".join(segments)), limits))
+    return found
+
+
 class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with a 413, whether declared or streamed."""
+    """Refuse request bodies over ``max_bytes`` with a 413, whether declared or streamed.
+
+    A route declared with ``openapi_extra=larger_body(n)`` takes up to ``n`` bytes instead.
+    Its limit is looked up only for a body over ``max_bytes``, so other requests pay nothing.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._larger: _Larger | None = None
+
+    def _limit_for(self, scope: Scope) -> int:
+        if self._larger is None:
+            self._larger = _larger_bodies(scope.get("app"))
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        for pattern, limits in self._larger:
+            if scope["method"] in limits and pattern.fullmatch(path):
+                return max(self.max_bytes, limits[scope["method"]])
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit: int | None = None  # the route's own, looked up once the default is exceeded
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.max_bytes + 1
+                    declared = -1
                 if declared > self.max_bytes:
-                    await self._reject(send)
+                    limit = self._limit_for(scope)
+                if declared < 0 or declared > (limit or self.max_bytes):
+                    await self._reject(send, limit or self.max_bytes)
                     return
         received = 0
         response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, limit
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge(self.max_bytes)
+                    if limit is None:
+                        limit = self._limit_for(scope)
+                    if received > limit:
+                        raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -117,15 +176,15 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except _BodyTooLarge as exc:
             if not response_started:
-                await self._reject(send)
+                await self._reject(send, exc.max_bytes)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             {
                 "error": "PayloadTooLarge",
-                "detail": f"The request body is larger than {self.max_bytes} bytes.",
+                "detail": f"The request body is larger than {max_bytes} bytes.",
             }
         ).encode()
         await send(
@@ -146,3 +205,4 @@ class _BodyTooLarge(StarletteHTTPException):
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, f"The request body is larger than {max_bytes} bytes.")
+        self.max_bytes = max_bytes

@@ -148,3 +148,73 @@ async def test_rollback_publishes_the_old_content_as_a_new_version(
         # Versions 1 and 2 are untouched by the rollback.
         await service.compile_version(session, 2, tmp_path / "two.snap")
     assert verdict(tmp_path / "two.snap", "slots.test") is Action.BLOCK
+
+
+async def test_publishing_nothing_new_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    def snap(n: int) -> Path:
+        return tmp_path / f"{n}.snap"
+
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        await load(session, runtime, src, HOSTS_V1)
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        with pytest.raises(NothingToPublish, match="since version 1"):
+            await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        await load(session, runtime, src, HOSTS_V1)  # the same list again: still nothing
+        with pytest.raises(NothingToPublish):
+            await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        with pytest.raises(NothingToPublish, match="in force"):
+            await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+        # Renaming or disabling a source is a change: the version names its sources.
+        src.name = "casinos-renamed"
+        v2 = await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        assert v2.sources[0][1] == "casinos-renamed"
+
+
+async def test_a_rollback_fulfils_a_pending_removal_for_good(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """A rule removed in the draft and also dropped by a rollback stays out of the rollback's
+    version when the draft is published later."""
+
+    def snap(n: int) -> Path:
+        return tmp_path / f"{n}.snap"
+
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        await load(session, runtime, src, ["0.0.0.0 casino.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
+        await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 slots.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
+        await load(session, runtime, src, ["0.0.0.0 casino.test"])  # slots.test: pending removal
+        await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)  # v3
+        await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 poker.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v4
+        await service.compile_version(session, 3, tmp_path / "three-again.snap")
+    assert verdict(tmp_path / "three-again.snap", "slots.test") is Action.ALLOW
+    assert verdict(snap(4), "slots.test") is Action.ALLOW
+    assert verdict(snap(4), "poker.test") is Action.BLOCK
+
+
+async def test_a_rollback_keeps_a_rule_removed_and_added_again_since(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    def snap(n: int) -> Path:
+        return tmp_path / f"{n}.snap"
+
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        src = await source(session, runtime)
+        await load(session, runtime, src, ["0.0.0.0 casino.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
+        await load(session, runtime, src, ["0.0.0.0 poker.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
+        await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 poker.test"])
+        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v3: a new row
+        v4 = await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+        same = await service.diff(session, 1, v4.number)
+    assert (same.added, same.removed) == ([], [])
+    assert verdict(snap(4), "casino.test") is Action.BLOCK
+    assert verdict(snap(4), "poker.test") is Action.ALLOW
