@@ -4,13 +4,19 @@ import httpx
 import pytest
 
 from parental.runtime import Runtime
-from tests.parental.factories import FamilyWorld, build_family, carrier_headers
+from tests.parental.factories import FamilyWorld, build_family, carrier_headers, staff_headers
 
 
 @pytest.fixture
 async def carrier(runtime: Runtime) -> dict[str, str]:
     """Headers of the carrier's BSS, authenticated with a service key."""
     return await carrier_headers(runtime)
+
+
+@pytest.fixture
+async def staff(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
+    """Headers of a signed-in curator."""
+    return await staff_headers(client, runtime)
 
 
 @pytest.fixture

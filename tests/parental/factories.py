@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from parental.admin import service as staff_accounts
 from parental.kit.db import transaction
 from parental.lines import service as lines
 from parental.runtime import Runtime
@@ -145,3 +146,25 @@ async def build_family(
         device_id=device_id,
         device_token=device_token,
     )
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+async def staff_headers(
+    client: httpx.AsyncClient, runtime: Runtime, username: str = "curator", role: str = "curator"
+) -> dict[str, str]:
+    """Headers of a new staff member, signed in with their password."""
+    async with transaction(runtime.sessions) as session:
+        await staff_accounts.create_staff(
+            session,
+            username=username,
+            password=STAFF_PASSWORD,
+            role=role,
+            now=runtime.clock.now(),
+        )
+    response = await client.post(
+        "/admin/v1/auth/tokens", json={"username": username, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

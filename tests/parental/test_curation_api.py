@@ -13,32 +13,16 @@ import httpx
 import pytest
 
 from filters.curation import sources as curation_sources
-from parental.admin import service as staff_accounts
 from parental.kit.clock import FrozenClock
-from parental.kit.db import transaction
 from parental.runtime import Runtime
 from parental.worker import refresh_due_sources
 from tests.filters.curation.conftest import BLOCKLISTS
 from tests.filters.curation.listserver import ListServer, list_server
 
 API = "/admin/v1/filter"
-PASSWORD = "correct horse battery staple"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 TEXTS = {"kk": "Қорқыныш", "ru": "Страшилки", "en": "Scary stories"}
 BANDS = {"under_9": True, "9_12": True, "13_15": False, "16_17": False}
-
-
-@pytest.fixture
-async def staff(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    async with transaction(runtime.sessions) as session:
-        await staff_accounts.create_staff(
-            session, username="curator", password=PASSWORD, role="curator", now=runtime.clock.now()
-        )
-    response = await client.post(
-        "/admin/v1/auth/tokens", json={"username": "curator", "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from filters.activity.events import SelfHarmBlocked
 from filters.activity.service import purge
 from filters.curation import service as curation
 from filters.engine.formats import parse
-from parental.admin import service as staff
 from parental.filter_activity import flush_activity
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
@@ -102,27 +101,14 @@ async def test_the_carrier_counts_with_the_childs_profile_and_staff_never_counts
     runtime: Runtime,
     family: FamilyWorld,
     carrier: dict[str, str],
+    staff: dict[str, str],
     published: None,
 ) -> None:
     profile = await client.get(
         f"/v1/children/{family.child_id}/filter-profile", headers=family.guardian.headers
     )
     profile_id = profile.json()["id"]
-    async with transaction(runtime.sessions) as session:
-        await staff.create_staff(
-            session,
-            username="cur",
-            password="a long enough password",
-            role="curator",
-            now=runtime.clock.now(),
-        )
-    token = (
-        await client.post(
-            "/admin/v1/auth/tokens", json={"username": "cur", "password": "a long enough password"}
-        )
-    ).json()["access_token"]
-    staff_headers = {"Authorization": f"Bearer {token}"}
-    for headers in (carrier, staff_headers):
+    for headers in (carrier, staff):
         response = await client.post(
             "/v1/filter/check",
             headers=headers,

@@ -12,9 +12,7 @@ from sqlalchemy import select
 
 from filters.reports.events import FilterReportDecided
 from filters.reports.models import FilterReport
-from parental.admin import service as staff
 from parental.kit.clock import FrozenClock
-from parental.kit.db import transaction
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
@@ -22,7 +20,6 @@ from tests.filters.reports.test_service import publish_draft
 from tests.parental.factories import FamilyWorld
 from tests.parental.test_filtering import publish
 
-PASSWORD = "correct horse battery staple"
 BLOCK_PAGE_LIMIT = 3
 REPORTER_LIMIT = 6
 
@@ -33,19 +30,6 @@ def parental_settings() -> ParentalSettings:
         limit_filter_reports_per_ip=f"{BLOCK_PAGE_LIMIT}/minute",
         limit_filter_reports_per_reporter=f"{REPORTER_LIMIT}/minute",
     )
-
-
-@pytest.fixture
-async def curator(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    async with transaction(runtime.sessions) as session:
-        await staff.create_staff(
-            session, username="curator", password=PASSWORD, role="curator", now=runtime.clock.now()
-        )
-    response = await client.post(
-        "/admin/v1/auth/tokens", json={"username": "curator", "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def reports_url(world: FamilyWorld) -> str:
@@ -124,7 +108,7 @@ async def test_a_guardian_cannot_report_for_another_familys_child(
     client: httpx.AsyncClient,
     family: FamilyWorld,
     other_family: FamilyWorld,
-    curator: dict[str, str],
+    staff: dict[str, str],
 ) -> None:
     theirs = reports_url(other_family)
     body = {"kind": "should_be_blocked", "target": "casino.test"}
@@ -135,7 +119,7 @@ async def test_a_guardian_cannot_report_for_another_familys_child(
         assert response.status_code == 404, response.text
         assert response.json()["error"] == "ChildNotFound"
     assert await items(client, theirs, other_family.guardian.headers) == []
-    assert await items(client, "/admin/v1/filter-reports?status=any", curator) == []
+    assert await items(client, "/admin/v1/filter-reports?status=any", staff) == []
 
 
 async def test_the_childs_device_reports_and_each_side_sees_its_own_comments(
@@ -170,7 +154,7 @@ async def test_the_childs_device_reports_and_each_side_sees_its_own_comments(
 
 
 async def test_the_block_page_reports_without_credentials_and_is_limited_per_address(
-    client: httpx.AsyncClient, runtime: Runtime, curator: dict[str, str]
+    client: httpx.AsyncClient, runtime: Runtime, staff: dict[str, str]
 ) -> None:
     await publish(runtime)
     body = {"kind": "wrongly_blocked", "target": "https://Weed.test/garden?x=1"}
@@ -183,14 +167,14 @@ async def test_the_block_page_reports_without_credentials_and_is_limited_per_add
     assert limited.json()["error"] == "TooManyRequests"
     assert int(limited.headers["Retry-After"]) >= 1
 
-    [report] = await items(client, "/admin/v1/filter-reports", curator)
+    [report] = await items(client, "/admin/v1/filter-reports", staff)
     assert report["reporter_count"] == BLOCK_PAGE_LIMIT
-    detail = (await client.get(f"/admin/v1/filter-reports/{report['id']}", headers=curator)).json()
+    detail = (await client.get(f"/admin/v1/filter-reports/{report['id']}", headers=staff)).json()
     assert {tuple(sorted(r)) for r in detail["reporters"]} == {
         ("comment", "created_at", "target", "type", "verdict")
     }
     assert {r["type"] for r in detail["reporters"]} == {"block_page"}
-    log = await items(client, "/admin/v1/audit-events?limit=100", curator)
+    log = await items(client, "/admin/v1/audit-events?limit=100", staff)
     assert "filter.report_filed" not in {e["action"] for e in log}
 
 
@@ -204,7 +188,7 @@ async def test_guardians_are_limited_too(client: httpx.AsyncClient, family: Fami
 
 
 async def test_bad_reports_are_clear_errors_and_change_nothing(
-    client: httpx.AsyncClient, family: FamilyWorld, curator: dict[str, str]
+    client: httpx.AsyncClient, family: FamilyWorld, staff: dict[str, str]
 ) -> None:
     url = reports_url(family)
     headers = family.guardian.headers
@@ -227,7 +211,7 @@ async def test_bad_reports_are_clear_errors_and_change_nothing(
     )
     assert with_comment.status_code == 422
     assert await items(client, url, headers) == []
-    assert await items(client, "/admin/v1/filter-reports?status=any", curator) == []
+    assert await items(client, "/admin/v1/filter-reports?status=any", staff) == []
 
 
 async def test_an_accepted_report_blocks_from_the_next_publish(
@@ -235,7 +219,7 @@ async def test_an_accepted_report_blocks_from_the_next_publish(
     runtime: Runtime,
     family: FamilyWorld,
     carrier: dict[str, str],
-    curator: dict[str, str],
+    staff: dict[str, str],
 ) -> None:
     await publish(runtime)
     decided: list[FilterReportDecided] = []
@@ -249,7 +233,7 @@ async def test_an_accepted_report_blocks_from_the_next_publish(
         "/v1/filter/reports", json={"kind": "should_be_blocked", "target": "http://casino.test/"}
     )
     assert received.status_code == 202
-    [queued] = await items(client, "/admin/v1/filter-reports", curator)
+    [queued] = await items(client, "/admin/v1/filter-reports", staff)
     assert (queued["id"], queued["reporter_count"], queued["status"]) == (
         filed["report_id"],
         2,
@@ -259,7 +243,7 @@ async def test_an_accepted_report_blocks_from_the_next_publish(
 
     url = f"/admin/v1/filter-reports/{queued['id']}/decision"
     body = {"decision": "accept", "category": "gambling", "note": "An online casino."}
-    accepted = await client.post(url, headers=curator, json=body)
+    accepted = await client.post(url, headers=staff, json=body)
     assert accepted.status_code == 200, accepted.text
     decision = accepted.json()["decision"]
     assert accepted.json()["status"] == "accepted"
@@ -277,7 +261,7 @@ async def test_an_accepted_report_blocks_from_the_next_publish(
 
     [mine] = await items(client, reports_url(family), family.guardian.headers)
     assert (mine["status"], mine["decision_note"]) == ("accepted", "An online casino.")
-    log = await items(client, "/admin/v1/audit-events?limit=100", curator)
+    log = await items(client, "/admin/v1/audit-events?limit=100", staff)
     [row] = [e for e in log if e["action"] == "filter.report_decided"]
     assert row["actor_type"] == "staff"
     assert row["subject_id"] == queued["id"]
@@ -292,24 +276,24 @@ async def test_an_accepted_report_blocks_from_the_next_publish(
     ]
     assert [r.id for r in decided[0].reporters] == [family.guardian.account_id]
 
-    again = await client.post(url, headers=curator, json={"decision": "reject", "note": "No."})
+    again = await client.post(url, headers=staff, json={"decision": "reject", "note": "No."})
     assert again.status_code == 409
     assert again.json()["error"] == "ReportAlreadyDecided"
 
 
 async def test_an_accepted_wrongly_blocked_report_unblocks_for_the_childs_device(
-    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, curator: dict[str, str]
+    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, staff: dict[str, str]
 ) -> None:
     await publish(runtime)
     check = {"url": "weed.test"}
     blocked = await client.get("/v1/filter/check", params=check, headers=family.device_headers)
     assert blocked.json()["results"][0]["action"] == "block"
     await file_as_device(client, family, kind="wrongly_blocked", target="weed.test")
-    [queued] = await items(client, "/admin/v1/filter-reports?category=drugs", curator)
+    [queued] = await items(client, "/admin/v1/filter-reports?category=drugs", staff)
 
     accepted = await client.post(
         f"/admin/v1/filter-reports/{queued['id']}/decision",
-        headers=curator,
+        headers=staff,
         json={"decision": "accept"},
     )
     assert accepted.status_code == 200, accepted.text
@@ -323,10 +307,10 @@ async def test_an_accepted_wrongly_blocked_report_unblocks_for_the_childs_device
 
 
 async def test_a_rejection_needs_a_note_which_the_reporter_reads(
-    client: httpx.AsyncClient, family: FamilyWorld, curator: dict[str, str]
+    client: httpx.AsyncClient, family: FamilyWorld, staff: dict[str, str]
 ) -> None:
     await file_as_device(client, family, kind="should_be_blocked", target="games.test")
-    [queued] = await items(client, "/admin/v1/filter-reports", curator)
+    [queued] = await items(client, "/admin/v1/filter-reports", staff)
     url = f"/admin/v1/filter-reports/{queued['id']}/decision"
     for body, status, error in [
         ({"decision": "reject"}, 400, "NoteRequired"),
@@ -335,30 +319,30 @@ async def test_a_rejection_needs_a_note_which_the_reporter_reads(
         ({"decision": "accept", "category": "gambling", "target": "a..b"}, 400, "InvalidEntry"),
         ({"decision": "maybe", "note": "?"}, 422, "RequestValidationError"),
     ]:
-        response = await client.post(url, headers=curator, json=body)
+        response = await client.post(url, headers=staff, json=body)
         assert response.status_code == status, (body, response.text)
         if status == 400:
             assert response.json()["error"] == error
     unknown = await client.post(
         "/admin/v1/filter-reports/00000000-0000-4000-8000-000000000000/decision",
-        headers=curator,
+        headers=staff,
         json={"decision": "reject", "note": "No."},
     )
     assert unknown.status_code == 404
     assert unknown.json()["error"] == "ReportNotFound"
-    assert (await client.get(url.removesuffix("/decision"), headers=curator)).json()[
+    assert (await client.get(url.removesuffix("/decision"), headers=staff)).json()[
         "status"
     ] == "open"
 
     rejected = await client.post(
-        url, headers=curator, json={"decision": "reject", "note": "A puzzle site for children."}
+        url, headers=staff, json={"decision": "reject", "note": "A puzzle site for children."}
     )
     assert rejected.status_code == 200, rejected.text
     [own] = await items(client, "/v1/device/filter-reports", family.device_headers)
     assert (own["status"], own["decision_note"]) == ("rejected", "A puzzle site for children.")
-    assert await items(client, "/admin/v1/filter-reports", curator) == []
+    assert await items(client, "/admin/v1/filter-reports", staff) == []
     assert [
-        r["id"] for r in await items(client, "/admin/v1/filter-reports?status=rejected", curator)
+        r["id"] for r in await items(client, "/admin/v1/filter-reports?status=rejected", staff)
     ] == [queued["id"]]
 
 
@@ -367,7 +351,7 @@ async def test_the_queue_is_filtered_and_paged(
     runtime: Runtime,
     clock: FrozenClock,
     family: FamilyWorld,
-    curator: dict[str, str],
+    staff: dict[str, str],
 ) -> None:
     await publish(runtime)
     await file_as_guardian(client, family, kind="should_be_blocked", target="casino.test")
@@ -376,28 +360,28 @@ async def test_the_queue_is_filtered_and_paged(
     clock.advance(timedelta(minutes=1))
     await file_as_device(client, family, kind="wrongly_blocked", target="pills.test")
 
-    everything = await items(client, "/admin/v1/filter-reports", curator)
+    everything = await items(client, "/admin/v1/filter-reports", staff)
     assert [(r["target"], r["reporter_count"]) for r in everything] == [
         ("pills.test", 2),
         ("casino.test", 1),
     ]
-    first = await client.get("/admin/v1/filter-reports?limit=1", headers=curator)
+    first = await client.get("/admin/v1/filter-reports?limit=1", headers=staff)
     cursor = first.json()["next_cursor"]
     second = await client.get(
-        "/admin/v1/filter-reports", params={"limit": 1, "cursor": cursor}, headers=curator
+        "/admin/v1/filter-reports", params={"limit": 1, "cursor": cursor}, headers=staff
     )
     assert [r["target"] for r in first.json()["items"] + second.json()["items"]] == [
         "pills.test",
         "casino.test",
     ]
     assert second.json()["next_cursor"] is None
-    wanted = await items(client, "/admin/v1/filter-reports?kind=should_be_blocked", curator)
+    wanted = await items(client, "/admin/v1/filter-reports?kind=should_be_blocked", staff)
     assert [r["target"] for r in wanted] == ["casino.test"]
-    assert await items(client, "/admin/v1/filter-reports?category=gambling", curator) == []
-    bad_cursor = await client.get("/admin/v1/filter-reports?cursor=nope", headers=curator)
+    assert await items(client, "/admin/v1/filter-reports?category=gambling", staff) == []
+    bad_cursor = await client.get("/admin/v1/filter-reports?cursor=nope", headers=staff)
     assert bad_cursor.status_code == 400
     assert bad_cursor.json()["error"] == "InvalidCursor"
-    bad_status = await client.get("/admin/v1/filter-reports?status=closed", headers=curator)
+    bad_status = await client.get("/admin/v1/filter-reports?status=closed", headers=staff)
     assert bad_status.status_code == 422
 
 
@@ -406,16 +390,16 @@ async def test_the_worker_purges_decided_reports_after_retention(
     runtime: Runtime,
     clock: FrozenClock,
     family: FamilyWorld,
-    curator: dict[str, str],
+    staff: dict[str, str],
 ) -> None:
     await file_as_guardian(client, family, kind="should_be_blocked", target="old.test")
     clock.advance(timedelta(minutes=1))
     await file_as_guardian(client, family, kind="should_be_blocked", target="kept.test")
-    [first, _] = await items(client, "/admin/v1/filter-reports", curator)
+    [first, _] = await items(client, "/admin/v1/filter-reports", staff)
     assert first["target"] == "old.test"
     decided = await client.post(
         f"/admin/v1/filter-reports/{first['id']}/decision",
-        headers=curator,
+        headers=staff,
         json={"decision": "reject", "note": "No."},
     )
     assert decided.status_code == 200
@@ -428,5 +412,5 @@ async def test_the_worker_purges_decided_reports_after_retention(
 
     assert await report_hosts(runtime) == ["kept.test"]  # tokens have long expired: read SQL
     clock.advance(timedelta(days=3650))
-    assert (await purge_expired(runtime)).filter_reports == 0  # open reports wait for a curator
+    assert (await purge_expired(runtime)).filter_reports == 0  # open reports wait for a staff
     assert await report_hosts(runtime) == ["kept.test"]

@@ -7,7 +7,6 @@ import pytest
 
 from filters.curation import service as curation
 from filters.engine.formats import parse
-from parental.admin import service as staff
 from parental.kit.db import transaction
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld
@@ -71,22 +70,9 @@ async def test_the_carrier_checks_a_batch_in_order(
 
 
 async def test_device_and_staff_may_check_and_parents_may_not(
-    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, published: None
+    client: httpx.AsyncClient, family: FamilyWorld, staff: dict[str, str], published: None
 ) -> None:
-    async with transaction(runtime.sessions) as session:
-        await staff.create_staff(
-            session,
-            username="cur",
-            password="a long enough password",
-            role="curator",
-            now=runtime.clock.now(),
-        )
-    token = (
-        await client.post(
-            "/admin/v1/auth/tokens", json={"username": "cur", "password": "a long enough password"}
-        )
-    ).json()["access_token"]
-    for headers in (family.device_headers, {"Authorization": f"Bearer {token}"}):
+    for headers in (family.device_headers, staff):
         response = await client.get(
             "/v1/filter/check", params={"url": "weed.test"}, headers=headers
         )

@@ -13,32 +13,19 @@ from tests.parental.factories import FamilyWorld
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-async def staff_headers(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    async with transaction(runtime.sessions) as session:
-        await service.create_staff(
-            session, username="curator", password=PASSWORD, role="curator", now=runtime.clock.now()
-        )
-    response = await client.post(
-        "/admin/v1/auth/tokens", json={"username": "curator", "password": PASSWORD}
-    )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 async def test_staff_sign_in_and_read_the_audit_log(
-    client: httpx.AsyncClient, staff_headers: dict[str, str], family: FamilyWorld
+    client: httpx.AsyncClient, staff: dict[str, str], family: FamilyWorld
 ) -> None:
-    me = await client.get("/admin/v1/me", headers=staff_headers)
+    me = await client.get("/admin/v1/me", headers=staff)
     assert me.json()["username"] == "curator"
     assert me.json()["role"] == "curator"
-    log = await client.get("/admin/v1/audit-events?limit=100", headers=staff_headers)
+    log = await client.get("/admin/v1/audit-events?limit=100", headers=staff)
     actions = {e["action"] for e in log.json()["items"]}
     assert {"auth.sign_in", "family.created", "child.added", "device.paired"} <= actions
 
 
 async def test_wrong_password_and_unknown_user_look_the_same(
-    client: httpx.AsyncClient, staff_headers: dict[str, str]
+    client: httpx.AsyncClient, staff: dict[str, str]
 ) -> None:
     wrong = await client.post(
         "/admin/v1/auth/tokens", json={"username": "curator", "password": "nope"}
@@ -61,10 +48,10 @@ async def test_admin_routes_refuse_parent_and_device_tokens(
 
 
 async def test_staff_tokens_do_not_open_parent_routes(
-    client: httpx.AsyncClient, staff_headers: dict[str, str]
+    client: httpx.AsyncClient, staff: dict[str, str]
 ) -> None:
-    assert (await client.get("/v1/me", headers=staff_headers)).status_code == 401
-    assert (await client.get("/v1/device", headers=staff_headers)).status_code == 401
+    assert (await client.get("/v1/me", headers=staff)).status_code == 401
+    assert (await client.get("/v1/device", headers=staff)).status_code == 401
 
 
 async def test_staff_passwords_are_stored_as_argon2(runtime: Runtime) -> None:
