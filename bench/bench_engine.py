@@ -3,25 +3,33 @@ entries (the real lists in ../shared/data/blocklists topped up with generated na
 
 Run: .venv/bin/python bench/bench_engine.py [--entries N] [--queries N]
 
-Every figure is printed next to a baseline measured in the same run: a plain Python ``set`` of
-the names, built from the same text and walked label by label.
+Each figure is measured for the native engine and for the pure-Python one (``FILTERS_NATIVE=0``
+does the same for the whole product), next to a baseline measured in the same run: a plain
+Python ``set`` of the names, built from the same text and walked label by label. Verdicts go
+through ``matcher.classify``, the function the check service calls for every item.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import shutil
 import string
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from filters.engine import _accel
 from filters.engine.formats import parse_file, parse_ut1_folder
-from filters.engine.matcher import decide
-from filters.engine.normalize import InvalidTarget, normalize_target
+from filters.engine.matcher import classify
+from filters.engine.normalize import InvalidTarget
+from filters.engine.profile import CategorySetting, Mode, Profile
+from filters.engine.rules import Action
 from filters.engine.snapshot import Snapshot, SourceRef, SourceRules, compile_snapshot
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "blocklists"
@@ -53,6 +61,13 @@ UT1 = {
     "gambling": "gambling",
     "child": "kids_allow",
 }
+# Every blocking category on, the kids allow-list off: what check() computes once a request.
+PROFILE = Profile(
+    timezone="Asia/Almaty",
+    categories={
+        key: CategorySetting(Mode.OFF if key == "kids_allow" else Mode.ALWAYS) for key in CATEGORIES
+    },
+)
 
 
 def generated_names(count: int, seed: int = 7) -> list[str]:
@@ -88,17 +103,25 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200_000)
     args = parser.parse_args()
+    if _accel.native is None:
+        sys.exit("the native engine is not built (pip install -e . with a C compiler)")
     work = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    try:
+        run(work, args.entries, args.queries)
+    finally:
+        shutil.rmtree(work)
 
+
+def run(work: Path, entries: int, query_count: int) -> None:
     ut1_files = [SHARED / "ut1" / d / kind for d in UT1 for kind in ("domains", "urls")]
     real_lines = sum(count_lines(SHARED / f) for f in FILES)
     real_lines += sum(count_lines(f) for f in ut1_files if f.exists())
-    extra = generated_names(max(0, args.entries - real_lines))
+    extra = generated_names(max(0, entries - real_lines))
     generated = work / "generated.txt"
     generated.write_text("\n".join(extra) + "\n", encoding="utf-8")
     text_files = [SHARED / f for f in FILES] + [generated]
 
-    def compile_from_text() -> dict[str, int]:
+    def compile_from_text(out: Path) -> dict[str, int]:
         sources: list[SourceRules] = []
         for i, path in enumerate(text_files):
             rules, _report = parse_file(path)
@@ -109,7 +132,7 @@ def main() -> None:
         for name, category in UT1.items():
             ut1 = parse_ut1_folder(SHARED / "ut1" / name)
             sources.append(SourceRules(SourceRef(f"ut1-{name}", name, "1"), [category], ut1.rules))
-        return compile_snapshot(sources, CATEGORIES, work / "v1.snap", version="1")
+        return compile_snapshot(sources, CATEGORIES, out, version="1")
 
     def baseline_set() -> set[str]:
         names: set[str] = set()
@@ -121,50 +144,65 @@ def main() -> None:
                         names.add(line.split()[-1].lstrip("|*.").rstrip("^").lower())
         return names
 
-    compile_s, counts = timed(compile_from_text)
+    snap_path, python_path = work / "v1.snap", work / "v1-python.snap"
+    compile_s, counts = timed(lambda: compile_from_text(snap_path), repeat=2)
+    with _accel.pure_python():
+        python_compile_s, _ = timed(lambda: compile_from_text(python_path))
     base_compile_s, base = timed(baseline_set)
     assert isinstance(counts, dict)
     assert isinstance(base, set)
+    same = snap_path.read_bytes() == python_path.read_bytes()
     print(
         f"entries: {counts['rules']:,} rules on {counts['hosts']:,} names "
         f"({len(extra):,} generated), {counts['rulesets']} rulesets"
     )
+    print(f"{'':44} {'native':>12} {'pure Python':>12} {'baseline':>12}  target")
     print(
-        f"compile from text: {compile_s:.2f} s   (baseline set from text: {base_compile_s:.2f} s;"
-        " target <= 2 s)"
+        f"{'compile from text (s)':44} {compile_s:12.2f} {python_compile_s:12.2f} "
+        f"{base_compile_s:12.2f}  <= 2 s  (files identical: {'yes' if same else 'NO'})"
     )
-    print(f"snapshot size:     {counts['bytes'] / 1e6:.1f} MB (target <= 20 MB)")
+    print(f"{'snapshot size (MB)':44} {counts['bytes'] / 1e6:12.1f} {'':12} {'':12}  <= 20 MB")
 
-    load_ms = min(fresh_process_load_ms(work / "v1.snap") for _ in range(3))
-    swap_s, snap = timed(lambda: Snapshot(work / "v1.snap"), repeat=5)
+    load_ms = min(fresh_process_load_ms(snap_path, native=True) for _ in range(3))
+    python_load_ms = min(fresh_process_load_ms(snap_path, native=False) for _ in range(3))
+    swap_s, snap = timed(lambda: Snapshot(snap_path), repeat=5)
+    with _accel.pure_python():
+        python_swap_s, python_snap = timed(lambda: Snapshot(snap_path), repeat=5)
     assert isinstance(snap, Snapshot)
+    assert isinstance(python_snap, Snapshot)
     base_load_s, _ = timed(lambda: set(base), repeat=3)
     print(
-        f"load in a new process: {load_ms:.2f} ms; swap (open the next version): "
-        f"{swap_s * 1000:.2f} ms   (baseline: copying the set {base_load_s * 1000:.0f} ms;"
-        " target <= 50 ms)"
+        f"{'load in a new process (ms)':44} {load_ms:12.2f} {python_load_ms:12.2f} "
+        f"{base_load_s * 1000:12.0f}  <= 50 ms  (baseline: copying the set)"
+    )
+    print(
+        f"{'swap: open the next version (ms)':44} {swap_s * 1000:12.2f} "
+        f"{python_swap_s * 1000:12.2f} {'':12}  <= 50 ms"
     )
 
     rng = random.Random(11)
-    listed = rng.sample(extra, min(len(extra), args.queries // 2)) if extra else []
+    listed = rng.sample(extra, min(len(extra), query_count // 2)) if extra else []
     queries = [
         f"www.{n}" if i % 3 == 0 else (f"https://{n}/a/b?c=1" if i % 3 == 1 else n.upper())
         for i, n in enumerate(listed)
     ]
-    queries += [f"nothing-{i}.example.com" for i in range(args.queries - len(queries))]
+    queries += [f"nothing-{i}.example.com" for i in range(query_count - len(queries))]
     rng.shuffle(queries)
-    enabled = (1 << len(CATEGORIES)) - 1
+    enabled = PROFILE.enabled_mask(datetime.now(UTC), snap.categories)
 
-    def verdicts() -> int:
-        blocked = 0
-        for q in queries:
-            try:
-                t = normalize_target(q)
-            except InvalidTarget:
-                continue
-            if decide(snap, t.host, t.path, enabled=enabled, is_ip=t.is_ip).action == "block":
-                blocked += 1
-        return blocked
+    def verdicts(snapshot: Snapshot) -> Callable[[], int]:
+        def run() -> int:
+            blocked = 0
+            for q in queries:
+                try:
+                    _target, decision = classify(snapshot, q, enabled)
+                except InvalidTarget:
+                    continue
+                if decision.action is Action.BLOCK:
+                    blocked += 1
+            return blocked
+
+        return run
 
     def baseline_walk() -> int:
         blocked = 0
@@ -180,17 +218,21 @@ def main() -> None:
                 name = name[dot + 1 :]
         return blocked
 
-    verdict_s, blocked = timed(verdicts, repeat=3)
-    base_s, _ = timed(baseline_walk, repeat=3)
+    verdict_s, blocked = timed(verdicts(snap), repeat=5)
+    python_verdict_s, python_blocked = timed(verdicts(python_snap), repeat=3)
+    base_s, _ = timed(baseline_walk, repeat=5)
+    assert blocked == python_blocked, (blocked, python_blocked)
+    n = len(queries)
     print(
-        f"verdicts (normalise + profile mask + match): {len(queries) / verdict_s:,.0f}/s "
-        f"({blocked:,} blocked)   baseline set walk: {len(queries) / base_s:,.0f}/s;"
-        " target >= 500,000/s"
+        f"{'verdicts/s: normalise + profile mask + match':44} {n / verdict_s:12,.0f} "
+        f"{n / python_verdict_s:12,.0f} {n / base_s:12,.0f}  >= 500,000/s  "
+        f"({blocked:,} blocked; baseline: the set walk, no normalising)"
     )
     snap.close()
+    python_snap.close()
 
 
-def fresh_process_load_ms(path: Path) -> float:
+def fresh_process_load_ms(path: Path, *, native: bool) -> float:
     """Open the snapshot in a new interpreter (modules imported first, then timed)."""
     code = (
         "import time, sys\n"
@@ -199,8 +241,9 @@ def fresh_process_load_ms(path: Path) -> float:
         "s.rules_for('example.com')\n"
         "print((time.perf_counter() - t) * 1000)\n"
     )
+    env = {**os.environ, "FILTERS_NATIVE": "1" if native else "0"}
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True, env=env
     )
     return float(out.stdout.strip())
 

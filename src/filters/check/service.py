@@ -7,8 +7,8 @@ from datetime import datetime
 from filters.categories.catalog import BUILTIN
 from filters.check.errors import InvalidItem, NoPublishedVersion
 from filters.check.schemas import CheckResult, RuleRead
-from filters.engine.matcher import decide
-from filters.engine.normalize import InvalidTarget, Target, normalize_target
+from filters.engine.matcher import classify
+from filters.engine.normalize import InvalidTarget
 from filters.engine.profile import CategorySetting, Mode, Profile
 from filters.engine.rules import Action
 from filters.engine.store import SnapshotStore
@@ -22,17 +22,6 @@ def default_profile(timezone: str) -> Profile:
             c.key: CategorySetting(Mode.ALWAYS if c.kind == "block" else Mode.OFF) for c in BUILTIN
         },
     )
-
-
-def normalize_items(items: list[str]) -> list[Target]:
-    """Every item normalised, or a 400 naming the first one that is not a name or URL."""
-    targets = []
-    for index, item in enumerate(items):
-        try:
-            targets.append(normalize_target(item))
-        except InvalidTarget as exc:
-            raise InvalidItem(f"items[{index}]: {exc.reason}") from exc
-    return targets
 
 
 GUARDIAN_SOURCE = "guardian"
@@ -53,10 +42,15 @@ def check(
     snapshot = store.current
     if snapshot is None:
         raise NoPublishedVersion()
-    targets = normalize_items(items)
     enabled = profile.enabled_mask(now, snapshot.categories)
+    verdicts = []
+    for index, item in enumerate(items):  # every item is valid, or a 400 names the first
+        try:
+            verdicts.append(classify(snapshot, item, enabled))
+        except InvalidTarget as exc:
+            raise InvalidItem(f"items[{index}]: {exc.reason}") from exc
     results = []
-    for item, target in zip(items, targets, strict=True):
+    for item, (target, decision) in zip(items, verdicts, strict=True):
         personal = profile.personal_decision(target.host, now) if profile.entries else None
         if personal is not None:
             results.append(
@@ -77,7 +71,6 @@ def check(
                 )
             )
             continue
-        decision = decide(snapshot, target.host, target.path, enabled=enabled, is_ip=target.is_ip)
         rule = decision.rule
         results.append(
             CheckResult(

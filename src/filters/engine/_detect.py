@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from filters.engine._adblock import _is_adblock_header
 from filters.engine.rules import Format
@@ -57,7 +57,7 @@ def _classify(text: str) -> Format | str | None:
     return "plain"
 
 
-def detect_format(lines: Sequence[str]) -> Format:
+def detect_format(lines: Iterable[str]) -> Format:
     """The format of a list, from its first entries; ``ValueError`` if none fits."""
     votes = dict.fromkeys(_VOTING, 0)
     plain = entries = 0

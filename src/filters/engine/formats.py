@@ -7,7 +7,8 @@ headers, zone bookkeeping) or ``rejected`` (line number, text, reason), so ``lin
 accepted + duplicates + skipped + len(rejected)``. A line is taken whole or not at all: when one
 name of a hosts line is invalid the line is rejected and gives no rule. ``accepted`` counts
 lines, not rules (a hosts line may name several hosts). Lines that are not valid UTF-8 (from
-``parse_file``) are rejected. A byte-order mark and CR-LF line ends are accepted.
+``parse_bytes`` or ``parse_file``) are rejected. A byte-order mark and CR-LF line ends are
+accepted.
 
 Names go through ``normalize_host``; when it refuses one the line is rejected with its reason
 ("invalid name: bad-character"). An IP literal always makes an EXACT rule (an address has no
@@ -77,33 +78,56 @@ UT1_URLS  squidGuard URL lists, ``host[/path prefix]`` without a scheme
 
 ``detect_format`` looks at the first 200 entries (comments and blank lines aside). Lists of
 plain names are DOMAINS: the UT1 formats are chosen explicitly, as ``parse_ut1_folder`` does.
+
+Speed. With the native engine (see ``_accel``), lines of the common shapes (a sink and one name
+in hosts files, a plain name, ``*.name``, ``[@@]||name^``, comments and blank lines) are read in
+C, and every other line by the Python handlers here, so the rules and reports are the same
+either way; ``parse_bytes`` and ``parse_file`` also spare decoding a file into line strings.
 """
 
 from __future__ import annotations
 
 import gc
-import ipaddress
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from filters.engine import _accel
 from filters.engine._adblock import _adblock_handler
-from filters.engine._common import (
-    _Handler,
-    _Key,
-    _name_rule,
-    _one_name,
-    _Outcome,
-    _shown,
-    _uncomment,
-)
+from filters.engine._common import _Handler, _Key, _shown
 from filters.engine._detect import detect_format
+from filters.engine._plain import (
+    _HOSTS_BOILERPLATE,
+    _domains_handler,
+    _hosts_handler,
+    _wildcard_handler,
+)
 from filters.engine._rpz import _merge_rpz_pairs, _RpzReader
 from filters.engine._ut1 import _ut1_urls_handler, _ut1_usage
-from filters.engine.rules import Action, Format, ParseReport, Rejection, Rule, Scope
+from filters.engine.rules import (
+    ACTION_CODES,
+    SCOPE_CODES,
+    Action,
+    Format,
+    ParseReport,
+    Rejection,
+    Rule,
+    Scope,
+)
 
-__all__ = ["Ut1Category", "detect_format", "parse", "parse_file", "parse_ut1_folder"]
+if TYPE_CHECKING:
+    from filters.engine._native import Reader
+
+__all__ = [
+    "Ut1Category",
+    "detect_format",
+    "parse",
+    "parse_bytes",
+    "parse_file",
+    "parse_ut1_folder",
+]
 
 
 @dataclass
@@ -126,13 +150,27 @@ def parse(
     """Parse the lines of a list (``fmt`` None: detect it); see the module docstring."""
     if isinstance(lines, str):
         raise TypeError("parse takes lines, not one string: use str.splitlines()")
-    if domains_scope is Scope.URL:
-        raise ValueError("domains_scope must be a host scope, not URL")
+    _check_scope(domains_scope)
     if fmt is None:
         if not isinstance(lines, Sequence):
             lines = list(lines)
         fmt = detect_format(lines)
-    return _parse(lines, fmt, action, domains_scope, set())
+    return _parse(lines, fmt, action, domains_scope, _Seen())
+
+
+def parse_bytes(
+    data: bytes,
+    fmt: Format | None = None,
+    *,
+    action: Action = Action.BLOCK,
+    domains_scope: Scope = Scope.SUBTREE,
+) -> tuple[list[Rule], ParseReport]:
+    """Parse a list's bytes as UTF-8, lines split at ``\\n``; a line that does not decode is
+    rejected, not fatal."""
+    _check_scope(domains_scope)
+    if fmt is None:
+        fmt = detect_format(_decoded_lines(data))
+    return _parse(data, fmt, action, domains_scope, _Seen())
 
 
 def parse_file(
@@ -142,8 +180,8 @@ def parse_file(
     action: Action = Action.BLOCK,
     domains_scope: Scope = Scope.SUBTREE,
 ) -> tuple[list[Rule], ParseReport]:
-    """Parse a list file as UTF-8; a line that does not decode is rejected, not fatal."""
-    return parse(_file_lines(path), fmt, action=action, domains_scope=domains_scope)
+    """Parse a list file (see ``parse_bytes``)."""
+    return parse_bytes(path.read_bytes(), fmt, action=action, domains_scope=domains_scope)
 
 
 def parse_ut1_folder(path: Path) -> Ut1Category:
@@ -156,36 +194,91 @@ def parse_ut1_folder(path: Path) -> Ut1Category:
     action = _ut1_usage(path / "usage")
     rules: list[Rule] = []
     reports: dict[str, ParseReport] = {}
-    seen: set[_Key] = set()
+    seen = _Seen()
     for name, fmt in (("domains", Format.UT1_DOMAINS), ("urls", Format.UT1_URLS)):
         file = path / name
         if file.is_file():
-            found, reports[name] = _parse(_file_lines(file), fmt, action, Scope.SUBTREE, seen)
+            found, reports[name] = _parse(file.read_bytes(), fmt, action, Scope.SUBTREE, seen)
             rules += found
     if not reports:
         raise ValueError(f"{path}: no domains or urls file")
     return Ut1Category(path.name, action, rules, reports)
 
 
+def _check_scope(domains_scope: Scope) -> None:
+    if domains_scope is Scope.URL:
+        raise ValueError("domains_scope must be a host scope, not URL")
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
-def _file_lines(path: Path) -> list[str]:
+def _file_lines(data: bytes) -> list[str]:
     # surrogateescape keeps undecodable bytes as lone surrogates, so the line they are on is
     # rejected by itself instead of the whole file failing to decode.
-    text = path.read_bytes().decode("utf-8", "surrogateescape")
-    lines = text.split("\n")
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
     if lines[-1] == "":
         lines.pop()
     return lines
 
 
+def _decoded_lines(data: bytes) -> Iterator[str]:
+    """``_file_lines``, one line at a time: format detection reads only the first ones."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        yield data[start:end].decode("utf-8", "surrogateescape")
+        start = end + 1
+
+
+class _Seen:
+    """The rules one parse has given so far, for duplicates (a UT1 folder's files share one):
+    in the native reader, or as keys in a set for ``_read``."""
+
+    def __init__(self) -> None:
+        native = _accel.native
+        self.reader: Reader | None = native.Reader() if native is not None else None
+        self.keys: set[_Key] = set()
+
+
+# The line shapes the native reader reads itself, by format: csrc/reader.c's KIND_* codes (0:
+# every line goes to the Python handler).
+_NATIVE_KINDS = {
+    Format.HOSTS: 1,
+    Format.DOMAINS: 2,
+    Format.UT1_DOMAINS: 2,
+    Format.WILDCARD: 3,
+    Format.ADBLOCK: 4,
+}
+
+
 def _parse(
-    lines: Iterable[str], fmt: Format, action: Action, domains_scope: Scope, seen: set[_Key]
+    source: bytes | Iterable[str],
+    fmt: Format,
+    action: Action,
+    domains_scope: Scope,
+    seen: _Seen,
 ) -> tuple[list[Rule], ParseReport]:
     report = ParseReport(format=fmt)
+    handler = _handler(fmt, action, domains_scope)
     with _collector_paused():
-        rules = _read(lines, _handler(fmt, action, domains_scope), report, seen)
+        if seen.reader is not None:
+            scope = Scope.SUBTREE if fmt is Format.UT1_DOMAINS else domains_scope
+            rules, *counts = seen.reader.feed(
+                source,
+                _NATIVE_KINDS.get(fmt, 0),
+                SCOPE_CODES[scope],
+                ACTION_CODES[action],
+                handler,
+                report.rejected,
+                _HOSTS_BOILERPLATE,
+            )
+            report.lines_read, report.accepted, report.duplicates, report.skipped = counts
+        else:
+            lines = _file_lines(source) if isinstance(source, bytes) else source
+            rules = _read(lines, handler, report, seen.keys)
     if fmt is Format.RPZ:
         rules = _merge_rpz_pairs(rules, report)
     return rules, report
@@ -268,89 +361,3 @@ def _handler(fmt: Format, action: Action, domains_scope: Scope) -> _Handler:
     if fmt is Format.RPZ:
         return _RpzReader(action)
     return _ut1_urls_handler(action)
-
-
-# --- hosts, domains, wildcard --------------------------------------------------------------
-
-_SINKS = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1"})  # noqa: S104 (addresses read, not bound)
-_SINK_ADDRESSES = frozenset(ipaddress.ip_address(address) for address in _SINKS)
-_SINKS_TEXT = "only 0.0.0.0, 127.0.0.1, :: and ::1 mean blocked"
-_HOSTS_BOILERPLATE = frozenset(
-    {
-        "localhost",
-        "localhost.localdomain",
-        "local",
-        "broadcasthost",
-        "0.0.0.0",  # noqa: S104 (a name in a hosts file, not an address we bind)
-        "ip6-localhost",
-        "ip6-loopback",
-        "ip6-localnet",
-        "ip6-mcastprefix",
-        "ip6-allnodes",
-        "ip6-allrouters",
-        "ip6-allhosts",
-    }
-)
-
-
-def _hosts_handler(action: Action) -> _Handler:
-    def handle(line: str) -> _Outcome:
-        text = _uncomment(line)
-        if not text or text[0] == "!":
-            return None
-        fields = text.split()
-        if len(fields) < 2:
-            return "expected an address followed by host names"
-        names = [name for name in fields[1:] if name.lower() not in _HOSTS_BOILERPLATE]
-        if not names:
-            return None
-        address = fields[0]
-        if address not in _SINKS:
-            try:
-                parsed = ipaddress.ip_address(address)
-            except ValueError:
-                return f"not an IP address: {address!r}"
-            if parsed not in _SINK_ADDRESSES:
-                return f"address {address} is a redirect, not a block: {_SINKS_TEXT}"
-        rules: list[_Key] = []
-        for name in names:
-            rule = _name_rule(name, Scope.EXACT, action)
-            if isinstance(rule, str):
-                return rule if len(names) == 1 else f"{name}: {rule}"
-            rules.append(rule)
-        return rules
-
-    return handle
-
-
-def _domains_handler(scope: Scope, action: Action) -> _Handler:
-    def handle(line: str) -> _Outcome:
-        text = _uncomment(line)
-        if not text or text[0] == "!":
-            return None
-        if not _one_name(text):
-            return "expected one name a line"
-        return _name_rule(text, scope, action)
-
-    return handle
-
-
-def _wildcard_handler(action: Action) -> _Handler:
-    def handle(line: str) -> _Outcome:
-        text = _uncomment(line)
-        if not text or text[0] == "!":
-            return None
-        if not _one_name(text):
-            return "expected one name a line"
-        wildcard = text.startswith("*.")
-        name = text[2:] if wildcard else text
-        if "*" in name:
-            if not name.strip("*."):
-                return "'*' alone would match every name"
-            return "'*' is allowed only as a leading '*.' label"
-        rule = _name_rule(name, Scope.SUBTREE, action)
-        if wildcard and not isinstance(rule, str) and rule[1] is Scope.EXACT:
-            return "an IP address has no subdomains"
-        return rule
-
-    return handle

@@ -47,6 +47,22 @@ class Rule:
         return (self.host, self.scope, self.path, self.action)
 
 
+# How a snapshot file stores scopes and actions (and the native engine reads them).
+SCOPE_CODES = {Scope.EXACT: 0, Scope.SUBTREE: 1, Scope.SUBDOMAINS: 2, Scope.URL: 3}
+SCOPES = {code: scope for scope, code in SCOPE_CODES.items()}
+ACTION_CODES = {Action.BLOCK: 0, Action.ALLOW: 1}
+ACTIONS = {code: action for action, code in ACTION_CODES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where rules came from: a source and the version of it that was compiled."""
+
+    id: str
+    name: str
+    version: str
+
+
 class Format(StrEnum):
     HOSTS = "hosts"
     DOMAINS = "domains"  # plain names, one a line: exact or subtree is the source's choice

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +11,10 @@ import pytest
 from filters.engine.formats import detect_format, parse, parse_file, parse_ut1_folder
 from filters.engine.rules import Action, Format, ParseReport, Rule, Scope
 
+pytestmark = pytest.mark.usefixtures("implementation")  # native and pure Python
+
 BLOCK, ALLOW = Action.BLOCK, Action.ALLOW
 EXACT, SUBTREE, SUBDOMAINS, URL = Scope.EXACT, Scope.SUBTREE, Scope.SUBDOMAINS, Scope.URL
-
-DATA = Path(__file__).parents[3].parent / "shared" / "data" / "blocklists"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 SKIP = "skipped"
 
@@ -651,15 +649,6 @@ UT1_USAGE = {
     "stalkerware": BLOCK,
     "vpn": BLOCK,
 }
-
-
-@pytest.fixture(scope="module")
-def blocklists() -> Path:
-    if not DATA.is_dir():
-        if IN_CI:
-            pytest.fail(f"{DATA} is missing; CI must provide the shared blocklists")
-        pytest.skip(f"{DATA} is absent: the real-list tests need shared/data/blocklists")
-    return DATA
 
 
 def count_lines(path: Path) -> int:

@@ -11,6 +11,8 @@ from filters.engine.matcher import decide, path_matches
 from filters.engine.rules import Action, Rule, Scope
 from filters.engine.snapshot import Snapshot, SourceRef, SourceRules, compile_snapshot
 
+pytestmark = pytest.mark.usefixtures("implementation")  # native and pure Python
+
 CATEGORIES = ["self_harm", "drugs", "gambling", "kids_allow"]
 ALL = 0b1111
 

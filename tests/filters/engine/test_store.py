@@ -16,6 +16,8 @@ from filters.engine.snapshot import SourceRef, SourceRules, compile_snapshot
 from filters.engine.store import SnapshotStore
 from parental.kit.notices import create_notices
 
+pytestmark = pytest.mark.usefixtures("implementation")  # native and pure Python
+
 REPO = Path(__file__).parents[3]
 REDIS_URL = os.environ.get("REDIS_URL")
 
