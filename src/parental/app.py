@@ -27,6 +27,7 @@ from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lines.router import router as carrier_router
+from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
 from parental.settings import get_parental_settings
 
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(profile_router)
     v1.include_router(filter_activity_router)
     v1.include_router(filter_reports_router)
+    v1.include_router(rpz_router())
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")

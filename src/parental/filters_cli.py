@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,9 @@ from filters.curation import repository as curation_repository
 from filters.curation import service as curation
 from filters.engine.formats import parse_file, parse_ut1_folder
 from filters.engine.rules import Format, ParseReport, Rule, Scope
+from filters.rpz import service as rpz
 from parental.kit.db import transaction
+from parental.rpz import runtime_zone_cache, zone_options
 from parental.runner import configure_logging, run_with_runtime
 from parental.runtime import Runtime
 
@@ -140,6 +143,45 @@ def check_items(items: Annotated[list[str], typer.Argument(help="Names or URLs."
             + (f"  [{', '.join(r.categories)}] {r.rule.source_name} v{version}" if r.rule else "")
             for r in results
         ]
+
+    for line in run_with_runtime(work):
+        typer.echo(line)
+
+
+@filters_app.command("export-rpz")
+def export_rpz(
+    output: Annotated[
+        Path,
+        typer.Option(help="A directory (one <category>.zone each), or a file for one category."),
+    ],
+    category: Annotated[
+        list[str] | None, typer.Option(help="Category key; repeat for more. Default: all.")
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="Default: the latest published.")] = None,
+) -> None:
+    """Write RPZ zones of published blocklists for a carrier's own resolvers."""
+    configure_logging()
+
+    async def work(rt: Runtime) -> list[str]:
+        async with transaction(rt.sessions) as session:
+            number = version if version is not None else await rpz.latest_version(session)
+            keys = category or [c.key for c in await curation_repository.categories(session)]
+            to_file = len(keys) == 1 and not output.is_dir() and output.suffix == ".zone"
+            if not to_file:
+                output.mkdir(parents=True, exist_ok=True)
+            written = []
+            for key in keys:
+                zone = await rpz.category_zone(
+                    session,
+                    runtime_zone_cache(rt),
+                    key=key,
+                    options=zone_options(rt),
+                    version=number,
+                )
+                target = output if to_file else output / f"{key}.zone"
+                shutil.copyfile(zone.path, target)
+                written.append(f"{target}: {zone.origin} serial {zone.serial}")
+            return written
 
     for line in run_with_runtime(work):
         typer.echo(line)

@@ -18,7 +18,7 @@ from parental.children.models import Child
 from parental.devices.models import Device, PairingCode
 from parental.families.models import Family, Guardian, Invitation
 from parental.kit.db import Base
-from parental.lines.models import Line, ServiceKey
+from parental.lines.models import Line, LineBinding, ServiceKey
 
 __all__ = [
     "Account",
@@ -40,6 +40,7 @@ __all__ = [
     "Guardian",
     "Invitation",
     "Line",
+    "LineBinding",
     "PairingCode",
     "RefreshToken",
     "ServiceKey",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parental.kit.settings import Environment, get_kit_settings
@@ -14,6 +14,13 @@ from parental.kit.settings import Environment, get_kit_settings
 class SmsBackend(StrEnum):
     LOG = "log"  # development sink: writes the text (codes included) to the log
     HTTP = "http"  # the carrier's SMS gateway over HTTPS
+
+
+class UnknownSources(StrEnum):
+    """What the DNS front end does for a source address no binding or EDNS option names."""
+
+    DEFAULT = "default"  # filter it with the default profile, counted for nobody
+    REFUSE = "refuse"  # answer REFUSED: only identified child lines are served
 
 
 class ParentalSettings(BaseSettings):
@@ -66,6 +73,30 @@ class ParentalSettings(BaseSettings):
     filter_subject_cache_seconds: float = 1.0
     filter_counts_retention_days: int = 90
     filter_blocked_names_retention_days: int = 30
+
+    # Line bindings (the carrier's RADIUS accounting: which address a child line holds now).
+    # A binding lapses this long after its last Start/Interim unless the event gives its own
+    # ttl_seconds: twice a typical 15-minute interim interval, so one lost Interim is forgiven.
+    line_binding_ttl_seconds: int = 1800
+    # Ended and expired bindings say which child used an address when (personal data): the
+    # worker deletes them this long after they ended. Until then a late or retried event of an
+    # ended session is recognised and cannot revive it.
+    line_binding_retention_hours: int = 24
+    # How often each process checks SQL for binding changes it got no notice of (Redis down,
+    # or no Redis), and how often it rebuilds its index from scratch (dropping expired ones).
+    line_binding_poll_seconds: float = 0.5
+    line_binding_rebuild_seconds: float = 3600.0
+    # The EDNS0 option a resolver in front of us may put the line in (payload: the MSISDN in
+    # E.164 ASCII, or a device id); 65001-65534 is the range RFC 6891 leaves for local use.
+    line_edns_option_code: int = Field(default=65001, ge=1, le=65535)
+    line_unknown_sources: UnknownSources = UnknownSources.DEFAULT
+
+    # RPZ export: zones are named "<category>.<suffix>." (a name under the carrier's domain);
+    # zone transfers are answered only to these addresses or networks, others get REFUSED.
+    rpz_zone_suffix: str = "rpz.child-sim.invalid"
+    rpz_ttl_seconds: int = 300
+    rpz_transfer_clients: list[str] = ["127.0.0.1", "::1"]
+    rpz_ixfr_window: int = 10  # versions an IXFR client may be behind; further: AXFR
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

@@ -4,6 +4,9 @@ Sign-in codes, pairing codes, refresh tokens and invitations are kept a while af
 working (so a support question can still be answered), then deleted. Children's data classes are
 deleted when their retention limit (in the settings) has passed.
 
+Line bindings (which child used which address when) are deleted ``line_binding_retention_hours``
+after they ended or lapsed.
+
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``).
 """
@@ -24,6 +27,7 @@ from parental.auth import repository as auth
 from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
+from parental.lines import bindings as line_bindings
 from parental.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,7 @@ class PurgeReport:
     invitations: int
     filter_activity: int = 0
     filter_reports: int = 0
+    line_bindings: int = 0
 
     @property
     def total(self) -> int:
@@ -49,6 +54,7 @@ class PurgeReport:
             + self.invitations
             + self.filter_activity
             + self.filter_reports
+            + self.line_bindings
         )
 
 
@@ -77,6 +83,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             filter_reports=await filter_reports.purge(
                 session,
                 decided_before=now - timedelta(days=settings.filter_report_retention_days),
+            ),
+            line_bindings=await line_bindings.purge(
+                session, before=now - timedelta(hours=settings.line_binding_retention_hours)
             ),
         )
     if report.total:

@@ -20,7 +20,7 @@ from parental.app import create_app
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld
 
-Caller = Literal["public", "guardian", "device", "carrier", "staff", "filter"]
+Caller = Literal["public", "guardian", "device", "carrier", "staff", "filter", "zone"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     # will be checked against the caller when per-child profiles are stored).
     ("POST", "/v1/filter/check"): Access("filter", {"items": ["a.test"]}),
     ("GET", "/v1/filter/check"): Access("filter"),
+    # RPZ zones: the carrier's resolvers (or staff); the carrier serves every line, so any
+    # profile id is theirs (unknown ids are 404: tests/parental/test_rpz.py).
+    ("GET", "/v1/filter/rpz/{category}.zone"): Access("zone"),
+    ("GET", "/v1/filter/rpz/profiles/{profile_id}.zone"): Access("zone"),
     ("GET", "/v1/device"): Access("device"),
     ("GET", "/v1/device/audit-events"): Access("device"),
     ("POST", "/v1/device/filter-reports"): Access(
@@ -89,6 +93,12 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/carrier/v1/lines/{msisdn}"): Access("carrier"),
     ("DELETE", "/carrier/v1/lines/{msisdn}"): Access("carrier"),
+    # Bindings: the carrier's RADIUS accounting and support staff, for any of its lines.
+    ("POST", "/carrier/v1/bindings"): Access(
+        "carrier",
+        {"msisdn": "+77070000001", "ip": "10.0.0.1", "event": "start", "session_id": "s"},
+    ),
+    ("GET", "/carrier/v1/bindings"): Access("carrier"),
     ("POST", "/admin/v1/auth/tokens"): Access("public"),
     ("GET", "/admin/v1/me"): Access("staff"),
     ("GET", "/admin/v1/audit-events"): Access("staff"),
@@ -130,6 +140,7 @@ UNAUTHENTICATED_ERRORS = {
     "carrier": "InvalidServiceKey",
     "staff": "InvalidStaffToken",
     "filter": "InvalidFilterCaller",
+    "zone": "InvalidZoneCaller",
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.audit import service as audit
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
 from parental.kit.security import keyed_hash, new_token
-from parental.lines import repository
+from parental.lines import bindings, repository
 from parental.lines.errors import (
     InvalidMsisdn,
     InvalidServiceKey,
@@ -58,6 +58,8 @@ async def register_line(
         line.is_child_sim = is_child_sim
         line.active = active
         line.updated_at = now
+        if not (active and is_child_sim):
+            await bindings.end_line_bindings(session, line, now)
     await audit.record(
         session,
         at=now,
@@ -84,6 +86,7 @@ async def deactivate_line(
     line = await get_line(session, msisdn)
     line.active = False
     line.updated_at = now
+    await bindings.end_line_bindings(session, line, now)
     await audit.record(
         session,
         at=now,
