@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from pydantic import TypeAdapter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from filters.activity.recorder import ActivityRecorder
@@ -30,6 +31,7 @@ from filters.check.router import Subject
 from filters.check.schemas import MAX_ITEMS, CheckResponse
 from filters.engine.store import SnapshotStore
 
+RESPONSE = TypeAdapter(CheckResponse)
 MAX_ITEM_LENGTH = 4096
 MAX_PROFILE_LENGTH = 64
 
@@ -121,8 +123,7 @@ class FastCheck:
             return
         if subject.child_id is not None:
             await backend.activity.record(subject.child_id, subject.profile.timezone, results, now)
-        payload = CheckResponse.model_construct(version=version, results=results)
-        content = payload.model_dump_json().encode()
+        content = RESPONSE.dump_json(CheckResponse(version=version, results=results))
         await send(
             {
                 "type": "http.response.start",

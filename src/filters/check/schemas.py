@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -18,7 +19,13 @@ class CheckRequest(BaseModel):
     items: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
-class RuleRead(BaseModel):
+# The answers are plain slotted dataclasses, not models: a batch builds a thousand of them from
+# the engine's own values, which need no validation, and pydantic still documents and
+# serialises them (TypeAdapter) like models.
+
+
+@dataclass(slots=True)
+class RuleRead:
     """The rule that decided: what it lists, and which source and version it came from."""
 
     host: str
@@ -30,7 +37,8 @@ class RuleRead(BaseModel):
     version: str
 
 
-class CheckResult(BaseModel):
+@dataclass(slots=True)
+class CheckResult:
     input: str
     normalized: str
     action: Literal["block", "allow"]
@@ -38,6 +46,7 @@ class CheckResult(BaseModel):
     rule: RuleRead | None
 
 
-class CheckResponse(BaseModel):
+@dataclass(slots=True)
+class CheckResponse:
     version: str
     results: list[CheckResult]
