@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner, Result
 
+from filters.curation import service as curation
 from parental import migrate
 from parental.admin.service import MIN_PASSWORD_LENGTH
 from parental.cli import app
@@ -305,6 +306,26 @@ def test_worker_once_runs_one_round_and_exits(cli_env: str) -> None:
 
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"purged \d+ rows", result.stdout.strip()), result.stdout
+
+
+async def test_worker_once_also_refreshes_lists_that_are_due(
+    cli_env: str, runtime: Runtime
+) -> None:
+    async with transaction(runtime.sessions) as session:
+        await curation.seed_categories(session, now=runtime.clock.now())
+        await curation.create_source(
+            session,
+            name="drugs-feed",
+            category_key="drugs",
+            kind="url",
+            url="http://127.0.0.1:9/drugs.txt",  # nothing listens on the discard port
+            now=runtime.clock.now(),
+            refresh_interval_seconds=3600,
+        )
+    result = await ainvoke("worker", "--once")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "drugs-feed: failed"
 
 
 def test_openapi_writes_the_document(cli_env: str, tmp_path: Path) -> None:
