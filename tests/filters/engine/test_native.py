@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ REPO = Path(__file__).parents[3]
 
 
 @pytest.fixture(autouse=True)
-def native() -> None:
+def requires_native() -> None:
     require_native()
 
 
@@ -132,12 +132,6 @@ masks = st.one_of(
 )
 
 
-@pytest.fixture
-def work() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="native-") as directory:
-        yield Path(directory)
-
-
 def compiled_both(sources: Sequence[SourceRules], categories: Sequence[str], work: Path) -> Path:
     """Compile natively and in Python; the two files must be the same bytes."""
     native = compile_snapshot(sources, categories, work / "native.snap", version="v")
@@ -185,20 +179,9 @@ def test_generated_rule_sets_compile_and_decide_the_same(
         verdicts_agree(path, items + listed + [f"www.{h}/a/b" for h in listed], enabled)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(any_input, url_shaped, queries()))
-def test_any_input_gets_the_same_verdict(raw: str) -> None:
-    assert SNAPSHOT is not None
-    verdicts_agree(SNAPSHOT, [raw], 0b11111)
-
-
-SNAPSHOT: Path | None = None
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_snapshot() -> Iterator[None]:
+@pytest.fixture(scope="module")
+def mixed_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One snapshot with a bit of everything, for the fuzzing of single inputs."""
-    global SNAPSHOT
     listed = ["a", "b.a", "ab", "www.x-y.ab", "c_d.q1", "1.2.3.4", "xn--e1afmkfd.xn--p1ai"]
     sources = [
         SourceRules(
@@ -209,15 +192,18 @@ def shared_snapshot() -> Iterator[None]:
         ),
         SourceRules(SourceRef("t", "allow", "2"), ["kids_allow"], [Rule("ab", SUBTREE, ALLOW)]),
     ]
-    with tempfile.TemporaryDirectory(prefix="native-") as directory:
-        SNAPSHOT = compiled_both(sources, CATEGORIES, Path(directory))
-        yield
-    SNAPSHOT = None
+    return compiled_both(sources, CATEGORIES, tmp_path_factory.mktemp("mixed"))
 
 
-def test_the_fast_path_decides_plain_names_and_urls(work: Path) -> None:
+@settings(max_examples=300, deadline=None)
+@given(raw=st.one_of(any_input, url_shaped, queries()))
+def test_any_input_gets_the_same_verdict(mixed_snapshot: Path, raw: str) -> None:
+    verdicts_agree(mixed_snapshot, [raw], 0b11111)
+
+
+def test_the_fast_path_decides_plain_names_and_urls(tmp_path: Path) -> None:
     sources = [SourceRules(SourceRef("s", "s", "1"), ["drugs"], [Rule("bad.test", SUBTREE)])]
-    path = compiled_both(sources, CATEGORIES, work)
+    path = compiled_both(sources, CATEGORIES, tmp_path)
     plain = ["bad.test", "WWW.Bad.Test.", "https://a.bad.test/x?y", "http://good.test", "x.test/a"]
     assert verdicts_agree(path, plain, -1) == len(plain)
     # left to Python: IP literals, IDN, xn-- labels, ports, userinfo, escapes, dot segments...
@@ -232,15 +218,15 @@ REQUEST_PATHS += ["/a%3Bx", "/%C3%A9", "/%C3%A9/x", "/b", "/"]
 
 
 @pytest.mark.parametrize("rule_path", RULE_PATHS)
-def test_url_rule_prefixes_end_at_the_same_boundaries(rule_path: str, work: Path) -> None:
+def test_url_rule_prefixes_end_at_the_same_boundaries(rule_path: str, tmp_path: Path) -> None:
     rules = [Rule("b.a", URL, ALLOW, rule_path), Rule("a", URL, BLOCK, "/"), Rule("a", SUBTREE)]
     sources = [SourceRules(SourceRef("s", "s", "1"), ["drugs"], rules)]
-    path = compiled_both(sources, CATEGORIES, work)
+    path = compiled_both(sources, CATEGORIES, tmp_path)
     items = [f"https://{host}{p}" for host in ("b.a", "x.b.a", "a") for p in REQUEST_PATHS]
     assert verdicts_agree(path, items, -1) == len(items) - 3 * 3  # "?", "#" and "%3B" aside
 
 
-def test_a_host_with_many_rules(work: Path) -> None:
+def test_a_host_with_many_rules(tmp_path: Path) -> None:
     """Past a few rules a host's rules are found through an index: the same table either way."""
     many = [Rule("forum.test", URL, BLOCK, f"/t/{i}") for i in range(40)]
     rules = many + many[::-1] + [Rule("forum.test", SUBTREE, ALLOW)] + many[5:9]
@@ -248,13 +234,13 @@ def test_a_host_with_many_rules(work: Path) -> None:
         SourceRules(SourceRef(name, name, "1"), [category], rules)
         for name, category in (("a", "drugs"), ("b", "adult"), ("a", "drugs"))
     ]
-    path = compiled_both(sources, CATEGORIES, work)
+    path = compiled_both(sources, CATEGORIES, tmp_path)
     items = [f"forum.test/t/{i}/x" for i in range(45)] + ["www.forum.test/t/3", "forum.test"]
     assert verdicts_agree(path, items, 0b1010) == len(items)
 
 
-def test_an_unlisted_name_gets_the_shared_decision(work: Path) -> None:
-    path = compiled_both([], CATEGORIES, work)
+def test_an_unlisted_name_gets_the_shared_decision(tmp_path: Path) -> None:
+    path = compiled_both([], CATEGORIES, tmp_path)
     snapshot = Snapshot(path)
     try:
         target, decision = classify(snapshot, "Unlisted.Example", 1)
@@ -265,9 +251,9 @@ def test_an_unlisted_name_gets_the_shared_decision(work: Path) -> None:
         snapshot.close()
 
 
-def test_native_results_are_ordinary_objects(work: Path) -> None:
+def test_native_results_are_ordinary_objects(tmp_path: Path) -> None:
     sources = [SourceRules(SourceRef("s", "s", "1"), ["drugs"], [Rule("bad.test", SUBTREE)])]
-    snapshot = Snapshot(compiled_both(sources, CATEGORIES, work))
+    snapshot = Snapshot(compiled_both(sources, CATEGORIES, tmp_path))
     try:
         target, decision = classify(snapshot, "https://www.bad.test/p", 2)
         gc.collect()
@@ -288,10 +274,10 @@ def test_native_results_are_ordinary_objects(work: Path) -> None:
         classify(snapshot, "bad.test", 2)
 
 
-def test_more_categories_than_the_native_masks_hold(work: Path) -> None:
+def test_more_categories_than_the_native_masks_hold(tmp_path: Path) -> None:
     categories = [f"c{i}" for i in range(70)]
     sources = [SourceRules(SourceRef("s", "s", "1"), ["c69", "c1"], [Rule("bad.test", SUBTREE)])]
-    path = compiled_both(sources, categories, work)
+    path = compiled_both(sources, categories, tmp_path)
     snapshot = Snapshot(path)
     try:
         assert snapshot.native is None  # Python matches
@@ -301,9 +287,9 @@ def test_more_categories_than_the_native_masks_hold(work: Path) -> None:
         snapshot.close()
 
 
-def test_a_host_that_is_not_utf8_is_refused_the_same_way(work: Path) -> None:
+def test_a_host_that_is_not_utf8_is_refused_the_same_way(tmp_path: Path) -> None:
     bad = [SourceRules(SourceRef("s", "s", "1"), ["drugs"], [Rule("a\ud800", EXACT)])]
-    native, python = both(compile_snapshot, bad, CATEGORIES, work / "x", version="v")
+    native, python = both(compile_snapshot, bad, CATEGORIES, tmp_path / "x", version="v")
     assert isinstance(native, tuple)
     assert isinstance(python, tuple)
     assert native[0] == python[0] == "UnicodeEncodeError"
@@ -426,7 +412,7 @@ def test_real_ut1_folders_parse_the_same(blocklists: Path, category: str) -> Non
     assert native == python
 
 
-def test_real_lists_compile_to_the_same_bytes(blocklists: Path, work: Path) -> None:
+def test_real_lists_compile_to_the_same_bytes(blocklists: Path, tmp_path: Path) -> None:
     sources = []
     for index, (name, _, _) in enumerate(REAL_LISTS):
         rules, _ = parse_file(blocklists / name)
@@ -435,7 +421,7 @@ def test_real_lists_compile_to_the_same_bytes(blocklists: Path, work: Path) -> N
     for category in sorted(UT1_USAGE):
         folder = parse_ut1_folder(blocklists / "ut1" / category)
         sources.append(SourceRules(SourceRef(category, category, "7"), ["adult"], folder.rules))
-    path = compiled_both(sources, CATEGORIES, work)
+    path = compiled_both(sources, CATEGORIES, tmp_path)
     sample = [r.host for s in sources for r in list(s.rules)[::97]]
     sample += [f"https://www.{h}/a" for h in sample[:500]] + ["unlisted.example"]
     assert verdicts_agree(path, sample, 0b11111) > len(sample) // 2

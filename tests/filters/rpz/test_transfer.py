@@ -96,16 +96,19 @@ async def test_a_client_too_far_behind_gets_the_whole_zone(
 async def test_soa_over_udp_and_unknown_zones(runtime: Runtime, server: TransferServer) -> None:
     await publish_lists(runtime, first_lists())
     soa = await dns.asyncquery.udp(
-        dns.message.make_query(ORIGIN, dns.rdatatype.SOA), "127.0.0.1", port=server.port
+        dns.message.make_query(ORIGIN, dns.rdatatype.SOA), "127.0.0.1", port=server.port, timeout=5
     )
     assert soa.answer[0][0].serial == 1
     for name in ("nosuch.rpz.child-sim.invalid.", "example.com.", "a.drugs.rpz.child-sim.invalid."):
         other = await dns.asyncquery.udp(
-            dns.message.make_query(name, dns.rdatatype.SOA), "127.0.0.1", port=server.port
+            dns.message.make_query(name, dns.rdatatype.SOA),
+            "127.0.0.1",
+            port=server.port,
+            timeout=5,
         )
         assert other.rcode() == dns.rcode.NOTAUTH
     over_udp = await dns.asyncquery.udp(
-        dns.message.make_query(ORIGIN, dns.rdatatype.AXFR), "127.0.0.1", port=server.port
+        dns.message.make_query(ORIGIN, dns.rdatatype.AXFR), "127.0.0.1", port=server.port, timeout=5
     )
     assert over_udp.flags & dns.flags.TC
 
@@ -119,7 +122,10 @@ async def test_clients_outside_the_allow_list_are_refused(
         with pytest.raises(dns.xfr.TransferError, match="REFUSED"):
             await pull(running, dns.zone.Zone(ORIGIN))
         soa = await dns.asyncquery.udp(
-            dns.message.make_query(ORIGIN, dns.rdatatype.SOA), "127.0.0.1", port=running.port
+            dns.message.make_query(ORIGIN, dns.rdatatype.SOA),
+            "127.0.0.1",
+            port=running.port,
+            timeout=5,
         )
         assert (soa.rcode(), soa.answer) == (dns.rcode.REFUSED, [])
     finally:
