@@ -30,6 +30,7 @@ from parental.lines.router import router as carrier_router
 from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
 from parental.settings import get_parental_settings
+from parental.unblock_requests import router as unblock_requests_router
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(profile_router)
     v1.include_router(filter_activity_router)
     v1.include_router(filter_reports_router)
+    v1.include_router(unblock_requests_router)
     v1.include_router(rpz_router())
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")

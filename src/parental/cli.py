@@ -17,6 +17,7 @@ from parental.admin import service as admin
 from parental.app import create_app
 from parental.audit.service import Actor
 from parental.demo import DemoCredentials, seed_demo
+from parental.dns import serve_forever as serve_dns_forever
 from parental.filters_cli import filters_app
 from parental.kit.db import transaction
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
@@ -67,6 +68,24 @@ def serve(
 
 
 @app.command()
+def blockpage(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (HTTP only).")] = 8080,
+) -> None:
+    """Serve the block page at the address the DNS front end answers blocked names with."""
+    configure_logging()
+    if get_kit_settings().database_url is None:
+        run_with_runtime(lambda rt: asyncio.sleep(0))  # migrate the embedded database first
+    uvicorn.run(
+        "parental.blockpage:create_blockpage_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+    )
+
+
+@app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 300.0,
@@ -81,6 +100,16 @@ def worker(
             typer.echo(f"{name}: {outcome}")
     else:
         run_with_runtime(lambda rt: run_forever(rt, interval_seconds=interval))
+
+
+@app.command()
+def dns(
+    host: Annotated[str | None, typer.Option(help="Address (default: PARENTAL_DNS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PARENTAL_DNS_PORT).")] = None,
+) -> None:
+    """Run the DNS front end (UDP and TCP) that filters child lines' lookups."""
+    configure_logging()
+    run_with_runtime(lambda rt: serve_dns_forever(rt, host=host, port=port))
 
 
 @app.command()

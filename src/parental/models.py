@@ -11,6 +11,7 @@ from filters.curation.models import Source as FilterSource
 from filters.curation.models import Version as FilterVersion
 from filters.profiles.models import FilterProfile, FilterProfileEntry
 from filters.reports.models import FilterReport, FilterReportSubmission
+from filters.unblock.models import UnblockRequest
 from parental.admin.models import StaffAccount
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
@@ -46,4 +47,5 @@ __all__ = [
     "ServiceKey",
     "SignInCode",
     "StaffAccount",
+    "UnblockRequest",
 ]

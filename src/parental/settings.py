@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Address, IPv6Address
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parental.i18n import Locale
 from parental.kit.settings import Environment, get_kit_settings
 
 
@@ -21,6 +23,34 @@ class UnknownSources(StrEnum):
 
     DEFAULT = "default"  # filter it with the default profile, counted for nobody
     REFUSE = "refuse"  # answer REFUSED: only identified child lines are served
+
+
+class Helpline(BaseModel):
+    """A crisis line the block page shows instead of a plain refusal (self-harm)."""
+
+    number: str
+    label: dict[Locale, str]
+
+
+# Operators must verify these for their country before going live: numbers and their hours
+# change. 150 is Kazakhstan's national helpline for children and young people (free, 24/7).
+DEFAULT_HELPLINES = {
+    "KZ": Helpline(
+        number="150",
+        label={
+            "kk": "Балалар мен жастарға арналған ұлттық сенім телефоны (тегін, тәулік бойы)",
+            "ru": "Национальный телефон доверия для детей и молодёжи (бесплатно, круглосуточно)",
+            "en": "National helpline for children and young people (free, 24/7)",
+        },
+    )
+}
+
+
+class BlockMode(StrEnum):
+    """How the DNS front end answers a blocked name."""
+
+    ADDRESS = "address"  # A/AAAA of the block page (NODATA for other types)
+    NXDOMAIN = "nxdomain"  # the name does not exist
 
 
 class ParentalSettings(BaseSettings):
@@ -97,6 +127,35 @@ class ParentalSettings(BaseSettings):
     rpz_ttl_seconds: int = 300
     rpz_transfer_clients: list[str] = ["127.0.0.1", "::1"]
     rpz_ixfr_window: int = 10  # versions an IXFR client may be behind; further: AXFR
+
+    # The block page (``parental blockpage``): the address the DNS front end answers blocked
+    # names with serves it, for HTTP only (see parental.blockpage). Its own name shows a short
+    # page about the filter. Pages are in the browser's language among kk/ru/en, else this one.
+    blockpage_hostname: str = "block.child-sim.invalid"
+    blockpage_default_locale: Locale = "kk"
+    blockpage_country: str = "KZ"  # whose helpline a self-harm block shows
+    blockpage_helplines: dict[str, Helpline] = DEFAULT_HELPLINES
+    blockpage_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    limit_unblock_requests_per_line: str = "10/hour"
+    # "Allow once" opens the name for this long; decided requests (and open ones nobody
+    # answered) are deleted this long after their decision or the child's last ask.
+    unblock_allow_once_minutes: int = Field(default=60, ge=1, le=1440)
+    unblock_request_retention_days: int = 90
+
+    # DNS front end (`parental dns`). Upstreams are "host", "host:port" or "[v6]:port"; each is
+    # given an equal share of the timeout in turn, and when none answers the client gets
+    # SERVFAIL. Blocked A/AAAA questions get the block page's addresses in "address" mode.
+    dns_host: str = "127.0.0.1"
+    dns_port: int = Field(default=8053, ge=0, le=65535)
+    dns_upstreams: list[str] = ["127.0.0.1:53"]
+    dns_upstream_timeout_seconds: float = Field(default=2.0, gt=0)
+    dns_block_mode: BlockMode = BlockMode.ADDRESS
+    dns_block_page_ipv4: IPv4Address = IPv4Address("0.0.0.0")  # noqa: S104 - an answer, not a bind
+    dns_block_page_ipv6: IPv6Address = IPv6Address("::")
+    dns_block_ttl_seconds: int = Field(default=60, ge=0)  # short: schedules change verdicts
+    dns_cache_size: int = Field(default=100_000, ge=0)  # upstream answers kept (LRU)
+    dns_cache_max_ttl_seconds: int = Field(default=86_400, ge=0)
+    dns_tcp_idle_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

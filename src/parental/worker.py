@@ -5,7 +5,8 @@ working (so a support question can still be answered), then deleted. Children's 
 deleted when their retention limit (in the settings) has passed.
 
 Line bindings (which child used which address when) are deleted ``line_binding_retention_hours``
-after they ended or lapsed.
+after they ended or lapsed. Unblock requests go ``unblock_request_retention_days`` after their
+decision (or the child's last ask, when nobody answered).
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``).
@@ -22,6 +23,7 @@ from filters.activity import service as filter_activity
 from filters.curation import refresh
 from filters.curation import repository as curation
 from filters.reports import service as filter_reports
+from filters.unblock import service as unblock_requests
 from parental.audit import service as audit
 from parental.auth import repository as auth
 from parental.devices import repository as devices
@@ -45,6 +47,7 @@ class PurgeReport:
     filter_activity: int = 0
     filter_reports: int = 0
     line_bindings: int = 0
+    unblock_requests: int = 0
 
     @property
     def total(self) -> int:
@@ -55,6 +58,7 @@ class PurgeReport:
             + self.filter_activity
             + self.filter_reports
             + self.line_bindings
+            + self.unblock_requests
         )
 
 
@@ -86,6 +90,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             line_bindings=await line_bindings.purge(
                 session, before=now - timedelta(hours=settings.line_binding_retention_hours)
+            ),
+            unblock_requests=await unblock_requests.purge(
+                session, before=now - timedelta(days=settings.unblock_request_retention_days)
             ),
         )
     if report.total:

@@ -10,13 +10,16 @@ route without an entry fails ``test_every_route_is_in_the_table``.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 import pytest
 
+from filters.unblock import service as unblock
 from parental.app import create_app
+from parental.kit.db import transaction
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld
 
@@ -67,6 +70,10 @@ ROUTES: dict[tuple[str, str], Access] = {
         "guardian", {"kind": "should_be_blocked", "target": "casino.test"}
     ),
     ("GET", "/v1/children/{child_id}/filter-reports"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/unblock-requests"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/unblock-requests/{request_id}/decision"): Access(
+        "guardian", {"decision": "allow_always"}
+    ),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -85,6 +92,7 @@ ROUTES: dict[tuple[str, str], Access] = {
         "device", {"kind": "wrongly_blocked", "target": "school.test"}
     ),
     ("GET", "/v1/device/filter-reports"): Access("device"),
+    ("GET", "/v1/device/unblock-requests"): Access("device"),
     # The block page: no credentials, nothing about the person stored, limited per address.
     ("POST", "/v1/filter/reports"): Access("public"),
     # The carrier's systems act on all of the carrier's lines; a line number is not a secret id.
@@ -175,10 +183,11 @@ class Victim:
     world: FamilyWorld
     invitation_id: str
     entry_id: str
+    request_id: str
 
 
 @pytest.fixture
-async def victim(client: httpx.AsyncClient, other_family: FamilyWorld) -> Victim:
+async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: FamilyWorld) -> Victim:
     invited = await client.post(
         f"/v1/families/{other_family.family_id}/invitations",
         headers=other_family.guardian.headers,
@@ -191,7 +200,16 @@ async def victim(client: httpx.AsyncClient, other_family: FamilyWorld) -> Victim
         json={"host": "blocked-by-them.test", "action": "block"},
     )
     assert entry.status_code == 201, entry.text
-    return Victim(other_family, invited.json()["id"], entry.json()["id"])
+    async with transaction(runtime.sessions) as session:  # as the block page files it
+        request = await unblock.ask(
+            session,
+            child_id=uuid.UUID(other_family.child_id),
+            host="asked-by-them.test",
+            category=None,
+            now=runtime.clock.now(),
+            bus=runtime.bus,
+        )
+    return Victim(other_family, invited.json()["id"], entry.json()["id"], str(request.id))
 
 
 def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
@@ -203,6 +221,7 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "account_id": victim.world.guardian.account_id,
         "invitation_id": victim.invitation_id,
         "entry_id": victim.entry_id,
+        "request_id": victim.request_id,
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
     names = re.findall(r"\{(\w+)\}", path)
@@ -257,6 +276,10 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     )
     assert [e["id"] for e in profile.json()["entries"]] == [victim.entry_id]
     assert profile.json()["categories"]["gambling"]["mode"] == "always"
+    asked = await client.get(
+        f"/v1/children/{victim.world.child_id}/unblock-requests", headers=theirs
+    )
+    assert [(r["id"], r["status"]) for r in asked.json()["items"]] == [(victim.request_id, "open")]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

@@ -7,8 +7,8 @@ from datetime import datetime
 from filters.categories.catalog import BUILTIN
 from filters.check.errors import InvalidItem, NoPublishedVersion
 from filters.check.schemas import CheckResult, RuleRead
-from filters.engine.matcher import classify
-from filters.engine.normalize import InvalidTarget
+from filters.engine.matcher import Decision, classify
+from filters.engine.normalize import InvalidTarget, Target
 from filters.engine.profile import CategorySetting, Mode, Profile
 from filters.engine.rules import Action
 from filters.engine.store import SnapshotStore
@@ -49,46 +49,50 @@ def check(
             verdicts.append(classify(snapshot, item, enabled))
         except InvalidTarget as exc:
             raise InvalidItem(f"items[{index}]: {exc.reason}") from exc
-    results = []
-    for item, (target, decision) in zip(items, verdicts, strict=True):
-        personal = profile.personal_decision(target.host, now) if profile.entries else None
-        if personal is not None:
-            results.append(
-                CheckResult(
-                    input=item,
-                    normalized=target.host + target.path,
-                    action="block" if personal.action is Action.BLOCK else "allow",
-                    categories=[],
-                    rule=RuleRead(
-                        host=personal.host,
-                        scope=personal.scope.value,
-                        path="",
-                        action=personal.action.value,
-                        source_id=GUARDIAN_SOURCE,
-                        source_name="the guardian's own list",
-                        version=snapshot.version,
-                    ),
-                )
-            )
-            continue
-        rule = decision.rule
-        results.append(
-            CheckResult(
-                input=item,
-                normalized=target.host + target.path,
-                action="block" if decision.action is Action.BLOCK else "allow",
-                categories=list(decision.categories),
-                rule=None
-                if rule is None
-                else RuleRead(
-                    host=rule.host,
-                    scope=rule.scope.value,
-                    path=rule.path,
-                    action=rule.action.value,
-                    source_id=rule.source.id,
-                    source_name=rule.source.name,
-                    version=rule.source.version,
-                ),
-            )
-        )
+    results = [
+        verdict(item, target, decision, profile=profile, now=now, version=snapshot.version)
+        for item, (target, decision) in zip(items, verdicts, strict=True)
+    ]
     return snapshot.version, results
+
+
+def verdict(
+    item: str, target: Target, decision: Decision, *, profile: Profile, now: datetime, version: str
+) -> CheckResult:
+    """The result for ``item`` given the lists' ``decision``: the guardian's own entries in
+    the profile decide first (the API and the DNS front end share this)."""
+    personal = profile.personal_decision(target.host, now) if profile.entries else None
+    if personal is not None:
+        return CheckResult(
+            input=item,
+            normalized=target.host + target.path,
+            action="block" if personal.action is Action.BLOCK else "allow",
+            categories=[],
+            rule=RuleRead(
+                host=personal.host,
+                scope=personal.scope.value,
+                path="",
+                action=personal.action.value,
+                source_id=GUARDIAN_SOURCE,
+                source_name="the guardian's own list",
+                version=version,
+            ),
+        )
+    rule = decision.rule
+    return CheckResult(
+        input=item,
+        normalized=target.host + target.path,
+        action="block" if decision.action is Action.BLOCK else "allow",
+        categories=list(decision.categories),
+        rule=None
+        if rule is None
+        else RuleRead(
+            host=rule.host,
+            scope=rule.scope.value,
+            path=rule.path,
+            action=rule.action.value,
+            source_id=rule.source.id,
+            source_name=rule.source.name,
+            version=rule.source.version,
+        ),
+    )
