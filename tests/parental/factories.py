@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from filters.curation import service as curation
+from filters.engine.formats import parse
 from parental.admin import service as staff_accounts
 from parental.kit.db import transaction
 from parental.lines import service as lines
@@ -168,3 +170,24 @@ async def staff_headers(
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def publish_lists(runtime: Runtime, lists: dict[str, list[str]]) -> int:
+    """Publish one source per category (category key -> the lines of its list) and put the
+    version in force; returns its number."""
+    now = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        await curation.seed_categories(session, now=now)
+        for category, lines in lists.items():
+            source = await curation.create_source(
+                session, name=category, category_key=category, kind="file", now=now
+            )
+            rules, report = parse(lines)
+            await curation.replace_rules(
+                session, source, rules, report=report, actor="test", now=now
+            )
+        version = await curation.publish(
+            session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
+        )
+    await runtime.snapshots.publish(str(version.number), runtime.notices)
+    return version.number

@@ -15,18 +15,15 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
 from filters.blockpage.texts import TEXTS
-from filters.curation import service as curation
-from filters.engine.formats import parse
 from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.events import UnblockRequested
 from filters.unblock.models import UnblockRequest
 from parental.blockpage import create_blockpage_app
 from parental.kit.clock import FrozenClock
-from parental.kit.db import transaction
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
-from tests.parental.factories import FamilyWorld
+from tests.parental.factories import FamilyWorld, publish_lists
 
 CHILD_IP = "10.20.30.40"
 STRANGER_IP = "192.0.2.77"
@@ -39,28 +36,16 @@ def parental_settings() -> ParentalSettings:
     return ParentalSettings(limit_unblock_requests_per_line="3/hour")
 
 
-async def publish_lists(runtime: Runtime) -> None:
+async def publish_blocked(runtime: Runtime) -> None:
     """Version 1: pills.test in drugs, cut.test in self_harm."""
-    now = runtime.clock.now()
-    async with transaction(runtime.sessions) as session:
-        await curation.seed_categories(session, now=now)
-        for category, host in (("drugs", "pills.test"), ("self_harm", "cut.test")):
-            source = await curation.create_source(
-                session, name=category, category_key=category, kind="file", now=now
-            )
-            rules, report = parse([f"127.0.0.1 {host}"])
-            await curation.replace_rules(
-                session, source, rules, report=report, actor="test", now=now
-            )
-        version = await curation.publish(
-            session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
-        )
-    await runtime.snapshots.publish(str(version.number), runtime.notices)
+    await publish_lists(
+        runtime, {"drugs": ["127.0.0.1 pills.test"], "self_harm": ["127.0.0.1 cut.test"]}
+    )
 
 
 @pytest.fixture
 async def published(runtime: Runtime) -> None:
-    await publish_lists(runtime)
+    await publish_blocked(runtime)
 
 
 @pytest.fixture

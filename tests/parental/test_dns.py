@@ -22,18 +22,15 @@ import dns.zone
 import httpx
 import pytest
 
-from filters.curation import service as curation
 from filters.dns.server import DnsServer
-from filters.engine.formats import parse
 from parental.dns import dns_front_end
 from parental.filter_activity import flush_activity
-from parental.kit.db import transaction
 from parental.runtime import Runtime
 from parental.settings import BlockMode, ParentalSettings
 from tests.filters.dns.fake_upstream import RECORDS, FakeUpstream
 from tests.filters.rpz.conftest import first_lists
 from tests.filters.rpz.conftest import publish as publish_rpz
-from tests.parental.factories import FamilyWorld
+from tests.parental.factories import FamilyWorld, publish_lists
 from tests.parental.test_cli import cli_env
 
 __all__ = ["cli_env"]  # the fixture, used by name below
@@ -60,21 +57,7 @@ def parental_settings(upstream: FakeUpstream) -> ParentalSettings:
 
 
 async def publish(runtime: Runtime) -> None:
-    now = runtime.clock.now()
-    async with transaction(runtime.sessions) as session:
-        await curation.seed_categories(session, now=now)
-        for category, lines in LISTS.items():
-            source = await curation.create_source(
-                session, name=category, category_key=category, kind="file", now=now
-            )
-            rules, report = parse(lines)
-            await curation.replace_rules(
-                session, source, rules, report=report, actor="test", now=now
-            )
-        version = await curation.publish(
-            session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
-        )
-    await runtime.snapshots.publish(str(version.number), runtime.notices)
+    await publish_lists(runtime, LISTS)
 
 
 @pytest.fixture
@@ -260,6 +243,20 @@ async def test_malformed_packets_never_stop_the_server(server: DnsServer) -> Non
     assert addresses(await udp(server, "ok.test")) == ["192.0.2.1"]
 
 
+def free_udp_and_tcp_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1 (the server listens on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port: int = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
 async def test_the_parental_dns_command(
     cli_env: str,
     runtime: Runtime,
@@ -270,9 +267,7 @@ async def test_the_parental_dns_command(
     monkeypatch.setenv("PARENTAL_DATA_DIR", str(tmp_path))  # the runtime's snapshots
     monkeypatch.setenv("PARENTAL_DNS_UPSTREAMS", f'["127.0.0.1:{upstream.port}"]')
     await publish(runtime)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_udp_and_tcp_port()
     command = [str(Path(sys.executable).parent / "parental"), "dns", "--port", str(port)]
     process = await asyncio.create_subprocess_exec(*command, env=dict(os.environ))
     try:
@@ -284,8 +279,11 @@ async def test_the_parental_dns_command(
                 break
             except (TimeoutError, dns.exception.Timeout, ConnectionRefusedError):
                 await asyncio.sleep(0.1)
+            if process.returncode is not None:
+                raise AssertionError(f"parental dns exited with {process.returncode}")
         assert answer is not None
         assert addresses(answer) == ["0.0.0.0"]  # noqa: S104 - the default block address
     finally:
-        process.terminate()
-        assert await process.wait() == 0
+        if process.returncode is None:
+            process.terminate()
+    assert await process.wait() == 0

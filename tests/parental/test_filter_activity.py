@@ -10,35 +10,19 @@ import pytest
 
 from filters.activity.events import SelfHarmBlocked
 from filters.activity.service import purge
-from filters.curation import service as curation
-from filters.engine.formats import parse
 from parental.filter_activity import flush_activity
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
 from parental.runtime import Runtime
 from parental.worker import purge_expired
-from tests.parental.factories import FamilyWorld, sign_in
+from tests.parental.factories import FamilyWorld, publish_lists, sign_in
 
 LISTS = {"drugs": ["||weed.test^"], "self_harm": ["||harm.test^"]}
 
 
 @pytest.fixture
 async def published(runtime: Runtime) -> None:
-    now = runtime.clock.now()
-    async with transaction(runtime.sessions) as session:
-        await curation.seed_categories(session, now=now)
-        for category, lines in LISTS.items():
-            source = await curation.create_source(
-                session, name=category, category_key=category, kind="file", now=now
-            )
-            rules, report = parse(lines)
-            await curation.replace_rules(
-                session, source, rules, report=report, actor="test", now=now
-            )
-        version = await curation.publish(
-            session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
-        )
-    await runtime.snapshots.publish(str(version.number), runtime.notices)
+    await publish_lists(runtime, LISTS)
 
 
 def activity_url(family: FamilyWorld) -> str:

@@ -3,7 +3,6 @@ both within the subject cache's second (no restart, no notice needed)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -15,9 +14,9 @@ import httpx
 import pytest
 
 from parental.runtime import Runtime
-from tests.conftest import REDIS_URL, TEST_SECRET
 from tests.parental.factories import FamilyWorld
 from tests.parental.test_filtering import publish
+from tests.processes import app_environment
 
 
 def free_port() -> int:
@@ -32,16 +31,7 @@ class Worker:
 
     def __init__(self, data_dir: Path, database_url: str) -> None:
         self.port = free_port()
-        env = {
-            **os.environ,
-            "PARENTAL_ENVIRONMENT": "test",
-            "PARENTAL_DATA_DIR": str(data_dir),
-            "PARENTAL_SECRET_KEY": TEST_SECRET,
-            "DATABASE_URL": database_url,
-        }
-        env.pop("REDIS_URL", None)
-        if REDIS_URL:
-            env["REDIS_URL"] = REDIS_URL
+        env = app_environment(data_dir, database_url)
         self.process = subprocess.Popen(  # noqa: S603 - our own server, our own arguments
             [sys.executable, "-m", "uvicorn", "parental.app:create_app", "--factory",
              "--port", str(self.port), "--log-level", "warning"],

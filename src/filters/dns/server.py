@@ -14,32 +14,12 @@ import contextlib
 import logging
 import struct
 from dataclasses import dataclass, field
-from typing import cast
 
+from filters.dns.datagrams import Datagrams
 from filters.dns.frontend import FrontEnd
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct("!H")
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, front: FrontEnd) -> None:
-        self.front = front
-        self.transport: asyncio.DatagramTransport | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        task = asyncio.create_task(self._answer(data, addr))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _answer(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        for message in await self.front.handle(data, str(addr[0]), limit_udp=True):
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.sendto(message, addr)
 
 
 @dataclass
@@ -48,7 +28,7 @@ class DnsServer:
     idle_seconds: float = 10.0
     tcp: asyncio.Server | None = None
     udp: asyncio.DatagramTransport | None = None
-    _datagrams: _Datagrams | None = None
+    _datagrams: Datagrams | None = None
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -105,7 +85,8 @@ async def serve_dns(
     server.tcp = await asyncio.start_server(server._connection, host, port)
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
-        lambda: _Datagrams(front), local_addr=(host, server.port)
+        lambda: Datagrams(lambda data, host: front.handle(data, host, limit_udp=True)),
+        local_addr=(host, server.port),
     )
     server.udp, server._datagrams = transport, protocol
     return server

@@ -16,7 +16,6 @@ import logging
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
 
 import dns.exception
 import dns.flags
@@ -24,6 +23,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from filters.dns.datagrams import Datagrams
 from filters.rpz import transfer
 from filters.rpz.transfer import ZoneProvider
 
@@ -113,25 +113,9 @@ class TransferServer:
             await self.tcp.wait_closed()
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, server: TransferServer) -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        task = asyncio.create_task(self._answer(data, addr))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _answer(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        messages = await self.server.responses(data, str(addr[0]), over_udp=True)
-        if messages is not None and self.transport is not None:
-            for message in messages:
-                self.transport.sendto(message.to_wire(max_size=512), addr)
+async def _udp_answers(server: TransferServer, data: bytes, client: str) -> list[bytes]:
+    messages = await server.responses(data, client, over_udp=True)
+    return [m.to_wire(max_size=512) for m in messages or ()]
 
 
 async def serve_transfers(
@@ -157,6 +141,7 @@ async def serve_transfers(
     server.tcp = await asyncio.start_server(connected, host, port)
     loop = asyncio.get_running_loop()
     server.udp, _ = await loop.create_datagram_endpoint(
-        lambda: _Datagrams(server), local_addr=(host, server.port)
+        lambda: Datagrams(lambda data, client: _udp_answers(server, data, client)),
+        local_addr=(host, server.port),
     )
     return server

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +12,10 @@ from filters.engine.rules import Rule, Scope
 from filters.engine.snapshot import SourceRef, SourceRules, compile_snapshot
 from filters.engine.store import SnapshotStore
 from parental.kit.notices import create_notices
+from tests.conftest import REDIS_URL
+from tests.processes import LineProcess
 
 pytestmark = pytest.mark.usefixtures("implementation")  # native and pure Python
-
-REPO = Path(__file__).parents[3]
-REDIS_URL = os.environ.get("REDIS_URL")
 
 
 def build(store: SnapshotStore, version: str, blocked: list[str]) -> None:
@@ -28,41 +24,12 @@ def build(store: SnapshotStore, version: str, blocked: list[str]) -> None:
     compile_snapshot([source], ["x"], store.path_for(version), version=version)
 
 
-class Worker:
+class Worker(LineProcess):
+    """``tests.filters.engine.snapshot_worker`` on ``directory``, with Redis when the run has it."""
+
     def __init__(self, directory: Path) -> None:
         args = [sys.executable, "-m", "tests.filters.engine.snapshot_worker", str(directory)]
-        if REDIS_URL:
-            args.append(REDIS_URL)
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            args, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert self.readline() == "ready"
-
-    def readline(self) -> str:
-        assert self.process.stdout is not None
-        return self.process.stdout.readline().strip()
-
-    def ask(self, host: str) -> str:
-        assert self.process.stdin is not None
-        self.process.stdin.write(host + "\n")
-        self.process.stdin.flush()
-        return self.readline()
-
-    def wait_for(self, host: str, expected: str, timeout: float = 10.0) -> float:
-        """Seconds until the worker answers ``expected`` for ``host``."""
-        start = time.monotonic()
-        while (answer := self.ask(host)) != expected:
-            if time.monotonic() - start > timeout:
-                raise AssertionError(f"still {answer!r}, wanted {expected!r}")
-            time.sleep(0.01)
-        return time.monotonic() - start
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()
+        super().__init__([*args, REDIS_URL] if REDIS_URL else args)
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ by the Redis notice when Redis is configured, by the poll otherwise."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,60 +13,18 @@ import pytest
 
 from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
-from tests.conftest import REDIS_URL, TEST_SECRET
 from tests.parental.factories import FamilyWorld
+from tests.processes import LineProcess, app_environment
 
-REPO = Path(__file__).parents[3]
 
-
-class Resolver:
+class Resolver(LineProcess):
     """``tests.parental.lines.identity_worker`` in its own process, on the test's database."""
 
     def __init__(self, data_dir: Path, database_url: str) -> None:
-        env = {
-            **os.environ,
-            "PARENTAL_ENVIRONMENT": "test",
-            "PARENTAL_DATA_DIR": str(data_dir),
-            "PARENTAL_SECRET_KEY": TEST_SECRET,
-            "DATABASE_URL": database_url,
-        }
-        env.pop("REDIS_URL", None)
-        if REDIS_URL:
-            env["REDIS_URL"] = REDIS_URL
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "tests.parental.lines.identity_worker"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            app_environment(data_dir, database_url),
         )
-        assert self.readline() == "ready"
-
-    def readline(self) -> str:
-        assert self.process.stdout is not None
-        return self.process.stdout.readline().strip()
-
-    def ask(self, ip: str) -> str:
-        assert self.process.stdin is not None
-        self.process.stdin.write(ip + "\n")
-        self.process.stdin.flush()
-        return self.readline()
-
-    def wait_for(self, ip: str, expected: str, timeout: float = 10.0) -> float:
-        start = time.monotonic()
-        while (answer := self.ask(ip)) != expected:
-            if time.monotonic() - start > timeout:
-                raise AssertionError(f"still {answer!r}, wanted {expected!r}")
-            time.sleep(0.01)
-        return time.monotonic() - start
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=20)
-        self.process.stdout.close()
 
 
 @pytest.fixture
