@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from filters.check.service import check, default_profile
+from filters.curation import publishing
 from filters.curation import repository as curation_repository
 from filters.curation import service as curation
 from filters.engine.formats import parse_file, parse_ut1_folder
@@ -116,7 +117,7 @@ def publish(note: Annotated[str | None, typer.Option(help="Why, for the record."
 
     async def work(rt: Runtime) -> str:
         async with transaction(rt.sessions) as session:
-            version = await curation.publish(
+            version = await publishing.publish(
                 session,
                 snapshot_path=rt.snapshots.path_for_number,
                 actor="cli",

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from filters.curation import publishing
 from filters.curation import service as curation
 from filters.engine.formats import parse
 from parental.admin import service as staff_accounts
@@ -186,7 +187,7 @@ async def publish_lists(runtime: Runtime, lists: dict[str, list[str]]) -> int:
             await curation.replace_rules(
                 session, source, rules, report=report, actor="test", now=now
             )
-        version = await curation.publish(
+        version = await publishing.publish(
             session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
         )
     await runtime.snapshots.publish(str(version.number), runtime.notices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from filters.curation import publishing
 from filters.curation import service as curation
 from filters.engine.formats import parse
 from parental.kit.db import transaction
@@ -27,7 +28,7 @@ async def publish(runtime: Runtime) -> None:
         await curation.replace_rules(
             session, source, rules + hosts, report=report, actor="test", now=now
         )
-        version = await curation.publish(
+        version = await publishing.publish(
             session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
         )
     await runtime.snapshots.publish(str(version.number), runtime.notices)
@@ -125,7 +126,7 @@ async def test_a_new_version_is_answered_at_once(
         )
         rules, report = parse(["casino.test"])
         await curation.replace_rules(session, source, rules, report=report, actor="t", now=now)
-        version = await curation.publish(
+        version = await publishing.publish(
             session, snapshot_path=runtime.snapshots.path_for_number, actor="t", now=now
         )
     await runtime.snapshots.publish(str(version.number), runtime.notices)

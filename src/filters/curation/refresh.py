@@ -8,7 +8,7 @@ good rules, and records the error and its time, and is tried again sooner than i
 
 A source with ``auto_publish`` publishes its own changes when a refresh brought some (a
 malware feed should not wait for a curator), and only its own: other sources' unpublished
-work stays in the draft (see ``service.publish``).
+work stays in the draft (see ``publishing.publish``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import repository, service, sources
+from filters.curation import publishing, repository, service, sources
 from filters.curation.errors import InvalidList, NotRefreshable, SourceNotFound
 from filters.curation.models import Source, Version
 from filters.engine.rules import ParseReport, Rule
@@ -189,7 +189,7 @@ async def refresh_source(
     await session.flush()
     version = None
     if changed and locked.auto_publish and locked.enabled:
-        version = await service.publish(
+        version = await publishing.publish(
             session,
             snapshot_path=snapshot_path,
             actor=actor,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Protocol
 from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import categories, entries, refresh, service, sources, versions
+from filters.curation import categories, entries, publishing, refresh, service, sources, versions
 from filters.curation.errors import (
     BuiltinCategory,
     CategoryExists,
@@ -382,7 +382,7 @@ def create_router(
     )
     async def create_filter_version(body: VersionCreate, staff: CuratorDep) -> VersionRead:
         """Publish the draft: compile it, commit, and put it in force in every process."""
-        row = await service.publish(
+        row = await publishing.publish(
             staff.session,
             snapshot_path=staff.snapshot_path,
             actor=staff.actor,
@@ -422,7 +422,7 @@ def create_router(
     )
     async def create_filter_rollback(number: int, staff: CuratorDep) -> VersionRead:
         """Publish a new version with the content of version ``number``, and put it in force."""
-        row = await service.rollback(
+        row = await publishing.rollback(
             staff.session,
             to=number,
             snapshot_path=staff.snapshot_path,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import entries, service, sources
+from filters.curation import entries, publishing, service, sources
 from filters.curation.errors import (
     CategoryNotFound,
     EntryNotFound,
@@ -115,7 +115,7 @@ async def test_remove_entry_keeps_who_when_why(
         await sources.import_list(
             session, src, b"weed.test\npills.test\n", fmt=None, actor="import", now=now
         )
-        await service.publish(
+        await publishing.publish(
             session, snapshot_path=lambda n: tmp_path / f"{n}", actor="c", now=now
         )
         page = await entries.search(
@@ -259,14 +259,16 @@ async def test_history_through_publish_removal_and_rollback(
         result = await sources.import_list(
             session, src, b"# list\nweed.test\n", fmt=None, actor="staff:a", now=clock.now()
         )
-        await service.publish(session, snapshot_path=snap, actor="c", now=clock.now())  # v1
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=clock.now())  # v1
         [weed] = (await search_all(session, contains="weed")).items
         clock.advance(timedelta(days=1))
         await service.remove_entry(
             session, weed.id, actor="staff:b", reason="gone", now=clock.now()
         )
-        await service.publish(session, snapshot_path=snap, actor="c", now=clock.now())  # v2
-        await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=clock.now())  # v3
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=clock.now())
+        await publishing.rollback(
+            session, to=1, snapshot_path=snap, actor="c", now=clock.now()
+        )  # v3
 
         history = await entries.history(session, await entries.get(session, weed.id))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import service
+from filters.curation import publishing, service
 from filters.curation.errors import NothingToPublish, SourceExists, VersionNotFound
 from filters.curation.models import Source
 from filters.engine.formats import parse
@@ -53,7 +53,7 @@ async def test_publish_compiles_versions_that_never_change(
     async with transaction(runtime.sessions) as session:
         src = await source(session, runtime)
         await load(session, runtime, src, HOSTS_V1)
-        v1 = await service.publish(
+        v1 = await publishing.publish(
             session, snapshot_path=snap, actor="curator", now=runtime.clock.now()
         )
     assert v1.number == 1
@@ -65,18 +65,18 @@ async def test_publish_compiles_versions_that_never_change(
         src = await session.get(Source, src.id)
         assert src is not None
         await load(session, runtime, src, HOSTS_V2)
-        v2 = await service.publish(
+        v2 = await publishing.publish(
             session, snapshot_path=snap, actor="curator", now=runtime.clock.now()
         )
     assert verdict(snap(2), "poker.test") is Action.ALLOW
     assert verdict(snap(2), "slots.test") is Action.BLOCK
 
     async with transaction(runtime.sessions) as session:
-        changes = await service.diff(session, 1, 2)
+        changes = await publishing.diff(session, 1, 2)
         assert [e.host for e in changes.added] == ["slots.test"]
         assert [e.host for e in changes.removed] == ["poker.test"]
         # Version 1 rebuilt from SQL after version 2 exists is still version 1.
-        counts = await service.compile_version(session, 1, tmp_path / "again.snap")
+        counts = await publishing.compile_version(session, 1, tmp_path / "again.snap")
     assert counts["rules"] == 3
     assert verdict(tmp_path / "again.snap", "poker.test") is Action.BLOCK
     assert verdict(tmp_path / "again.snap", "slots.test") is Action.ALLOW
@@ -102,7 +102,7 @@ async def test_reimporting_the_same_list_changes_nothing(runtime: Runtime) -> No
 async def test_errors(runtime: Runtime, tmp_path: Path) -> None:
     async with transaction(runtime.sessions) as session:
         with pytest.raises(NothingToPublish):
-            await service.publish(
+            await publishing.publish(
                 session,
                 snapshot_path=lambda n: tmp_path / f"{n}",
                 actor="x",
@@ -118,7 +118,7 @@ async def test_errors(runtime: Runtime, tmp_path: Path) -> None:
                 now=runtime.clock.now(),
             )
         with pytest.raises(VersionNotFound):
-            await service.diff(session, 1, 2)
+            await publishing.diff(session, 1, 2)
         assert await service.seed_categories(session, now=runtime.clock.now()) == 0
 
 
@@ -132,21 +132,21 @@ async def test_rollback_publishes_the_old_content_as_a_new_version(
     async with transaction(runtime.sessions) as session:
         src = await source(session, runtime)
         await load(session, runtime, src, HOSTS_V1)
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
         await load(session, runtime, src, HOSTS_V2)
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)
-        v3 = await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
+        v3 = await publishing.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
     assert (v3.number, v3.rolled_back_to) == (3, 1)
     assert verdict(snap(3), "poker.test") is Action.BLOCK
     assert verdict(snap(3), "slots.test") is Action.ALLOW
     async with transaction(runtime.sessions) as session:
-        same = await service.diff(session, 1, 3)
+        same = await publishing.diff(session, 1, 3)
         assert (same.added, same.removed) == ([], [])
-        changed = await service.diff(session, 2, 3)
+        changed = await publishing.diff(session, 2, 3)
         assert [e.host for e in changed.added] == ["poker.test"]
         assert [e.host for e in changed.removed] == ["slots.test"]
         # Versions 1 and 2 are untouched by the rollback.
-        await service.compile_version(session, 2, tmp_path / "two.snap")
+        await publishing.compile_version(session, 2, tmp_path / "two.snap")
     assert verdict(tmp_path / "two.snap", "slots.test") is Action.BLOCK
 
 
@@ -158,17 +158,17 @@ async def test_publishing_nothing_new_is_refused(runtime: Runtime, tmp_path: Pat
     async with transaction(runtime.sessions) as session:
         src = await source(session, runtime)
         await load(session, runtime, src, HOSTS_V1)
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
         with pytest.raises(NothingToPublish, match="since version 1"):
-            await service.publish(session, snapshot_path=snap, actor="c", now=now)
+            await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
         await load(session, runtime, src, HOSTS_V1)  # the same list again: still nothing
         with pytest.raises(NothingToPublish):
-            await service.publish(session, snapshot_path=snap, actor="c", now=now)
+            await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
         with pytest.raises(NothingToPublish, match="in force"):
-            await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+            await publishing.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
         # Renaming or disabling a source is a change: the version names its sources.
         src.name = "casinos-renamed"
-        v2 = await service.publish(session, snapshot_path=snap, actor="c", now=now)
+        v2 = await publishing.publish(session, snapshot_path=snap, actor="c", now=now)
         assert v2.sources[0][1] == "casinos-renamed"
 
 
@@ -185,14 +185,14 @@ async def test_a_rollback_fulfils_a_pending_removal_for_good(
     async with transaction(runtime.sessions) as session:
         src = await source(session, runtime)
         await load(session, runtime, src, ["0.0.0.0 casino.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
         await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 slots.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
         await load(session, runtime, src, ["0.0.0.0 casino.test"])  # slots.test: pending removal
-        await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)  # v3
+        await publishing.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)  # v3
         await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 poker.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v4
-        await service.compile_version(session, 3, tmp_path / "three-again.snap")
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v4
+        await publishing.compile_version(session, 3, tmp_path / "three-again.snap")
     assert verdict(tmp_path / "three-again.snap", "slots.test") is Action.ALLOW
     assert verdict(snap(4), "slots.test") is Action.ALLOW
     assert verdict(snap(4), "poker.test") is Action.BLOCK
@@ -208,13 +208,13 @@ async def test_a_rollback_keeps_a_rule_removed_and_added_again_since(
     async with transaction(runtime.sessions) as session:
         src = await source(session, runtime)
         await load(session, runtime, src, ["0.0.0.0 casino.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v1
         await load(session, runtime, src, ["0.0.0.0 poker.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v2
         await load(session, runtime, src, ["0.0.0.0 casino.test", "0.0.0.0 poker.test"])
-        await service.publish(session, snapshot_path=snap, actor="c", now=now)  # v3: a new row
-        v4 = await service.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
-        same = await service.diff(session, 1, v4.number)
+        await publishing.publish(session, snapshot_path=snap, actor="c", now=now)  # v3: a new row
+        v4 = await publishing.rollback(session, to=1, snapshot_path=snap, actor="c", now=now)
+        same = await publishing.diff(session, 1, v4.number)
     assert (same.added, same.removed) == ([], [])
     assert verdict(snap(4), "casino.test") is Action.BLOCK
     assert verdict(snap(4), "poker.test") is Action.ALLOW

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import refresh, service, sources
+from filters.curation import publishing, refresh, sources
 from filters.curation.errors import NotRefreshable
 from filters.curation.models import Entry, Import, Source
 from filters.curation.refresh import Outcome, RefreshResult
@@ -300,7 +300,7 @@ async def test_auto_publish_publishes_this_source_and_nothing_else(
     # The curator publishes everything; the feed's next change publishes just the feed again,
     # keeping the curated source as version 2 had it.
     async with transaction(runtime.sessions) as session:
-        second = await service.publish(
+        second = await publishing.publish(
             session, snapshot_path=lambda n: tmp_path / f"{n}.snap", actor="c", now=now
         )
         assert [name for _, name, _ in second.sources] == ["curated", "feed"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import service, sources
+from filters.curation import publishing, service, sources
 from filters.curation.errors import (
     CategoryNotFound,
     ImportRefused,
@@ -229,7 +229,7 @@ async def test_only_a_source_no_version_holds_may_be_deleted(
     async with transaction(runtime.sessions) as session:
         kept = await make(session, runtime, name="published")
         await sources.import_list(session, kept, b"a.test\n", fmt=None, actor="t", now=now)
-        await service.publish(
+        await publishing.publish(
             session, snapshot_path=lambda n: tmp_path / f"{n}.snap", actor="t", now=now
         )
         fresh = await make(session, runtime, name="fresh")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.check.service import check, default_profile
-from filters.curation import service as curation
+from filters.curation import publishing
 from filters.curation.models import Entry, Source
 from filters.engine.profile import CategorySetting, Mode, Profile
 from filters.reports import reading, service
@@ -80,7 +80,7 @@ async def decide(runtime: Runtime, report_id: uuid.UUID, **body: object) -> Filt
 async def publish_draft(runtime: Runtime) -> None:
     """Publish the draft as the CLI does (publish, commit, then activate)."""
     async with transaction(runtime.sessions) as session:
-        version = await curation.publish(
+        version = await publishing.publish(
             session,
             snapshot_path=runtime.snapshots.path_for_number,
             actor="test",

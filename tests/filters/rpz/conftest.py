@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filters.curation import repository
+from filters.curation import publishing, repository
 from filters.curation import service as curation
 from filters.engine.rules import Action, Rule, Scope
 from filters.rpz.cache import ZoneCache
@@ -42,7 +42,7 @@ async def publish(runtime: Runtime, lists: dict[str, tuple[str, list[Rule]]]) ->
                     session, name=name, category_key=category, kind="file", now=now
                 )
             await curation.replace_rules(session, source, rules, report=None, actor="test", now=now)
-        version = await curation.publish(
+        version = await publishing.publish(
             session, snapshot_path=runtime.snapshots.path_for_number, actor="test", now=now
         )
     return version.number
