@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from filters.check.router import Subject
 from filters.dns.build import BlockAnswer
 from filters.dns.cache import AnswerCache
+from filters.dns.fastpath import Memo, native_fast_path
 from filters.dns.frontend import FrontEnd
 from filters.dns.server import DnsServer, serve_dns
 from filters.dns.upstream import Upstream, parse_address
@@ -37,6 +38,20 @@ def block_answer(settings: ParentalSettings) -> BlockAnswer:
         ipv4=settings.dns_block_page_ipv4.packed,
         ipv6=settings.dns_block_page_ipv6.packed,
         ttl=settings.dns_block_ttl_seconds,
+    )
+
+
+def fast_path_memo(settings: ParentalSettings) -> Memo | None:
+    """The UDP fast path's memo, unless the extension is missing or the settings turn it off."""
+    native = native_fast_path()
+    if native is None or settings.dns_fast_path_size <= 0:
+        return None
+    return Memo(
+        native(
+            settings.dns_fast_path_size, settings.dns_fast_path_size, settings.line_edns_option_code
+        ),
+        subject_seconds=settings.filter_subject_cache_seconds,
+        max_ttl=settings.dns_cache_max_ttl_seconds,
     )
 
 
@@ -72,6 +87,7 @@ async def dns_front_end(
             settings.rpz_ixfr_window,
         ),
         rpz_suffix=settings.rpz_zone_suffix.strip(".").lower(),
+        memo=fast_path_memo(settings),
     )
     await identity.start()
     runtime.snapshots.refresh()

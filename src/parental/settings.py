@@ -156,6 +156,8 @@ class ParentalSettings(BaseSettings):
     dns_cache_size: int = Field(default=100_000, ge=0)  # upstream answers kept (LRU)
     dns_cache_max_ttl_seconds: int = Field(default=86_400, ge=0)
     dns_tcp_idle_seconds: float = Field(default=10.0, gt=0)
+    # Questions and lines the UDP fast path remembers (each); 0 answers everything in Python.
+    dns_fast_path_size: int = Field(default=200_000, ge=0, le=10_000_000)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

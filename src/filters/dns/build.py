@@ -56,6 +56,14 @@ class Ede:
     text: str
 
 
+def ede_option(ede: Ede | None) -> bytes:
+    """The Extended DNS Error option (RFC 8914) in wire form; b"" for none."""
+    if ede is None:
+        return b""
+    text = ede.text.encode()
+    return struct.pack("!HHH", EDE_CODE, 2 + len(text), ede.code) + text
+
+
 def flags_for(query: Query, rcode: int, extra: int = 0) -> int:
     return QR | RA | (query.flags & (OPCODE_MASK | RD | CD)) | extra | (rcode & 0xF)
 
@@ -64,10 +72,7 @@ def opt_record(query: Query, rcode: int = 0, ede: Ede | None = None) -> bytes:
     """Our OPT record for an answer to ``query`` (b"" when the client sent none)."""
     if query.edns is None:
         return b""
-    options = b""
-    if ede is not None:
-        text = ede.text.encode()
-        options = struct.pack("!HHH", EDE_CODE, 2 + len(text), ede.code) + text
+    options = ede_option(ede)
     ttl = (rcode >> 4) << 24 | (DO_BIT if query.edns.do else 0)
     return b"\x00" + struct.pack("!HHIH", 41, OUR_UDP_SIZE, ttl, len(options)) + options
 
@@ -123,14 +128,20 @@ class BlockAnswer:
     ttl: int
 
 
-def blocked(query: Query, how: BlockAnswer, ede: Ede) -> bytes:
-    """NXDOMAIN, or the block page's address for A/AAAA questions and NODATA for the rest."""
+def block_records(query: Query, how: BlockAnswer) -> tuple[int, bytes, tuple[int, int, int]]:
+    """The rcode, records and record counts of a block: NXDOMAIN, or the block page's address
+    for A/AAAA questions and NODATA for the rest."""
     if how.nxdomain:
-        return message(query, Rcode.NXDOMAIN, ede=ede)
+        return Rcode.NXDOMAIN, b"", (0, 0, 0)
     address = None
     if query.qclass == CLASS_IN:
         address = how.ipv4 if query.qtype == A else how.ipv6 if query.qtype == AAAA else None
     if address is None:
-        return message(query, Rcode.NOERROR, ede=ede)
+        return Rcode.NOERROR, b"", (0, 0, 0)
     record = _POINTER_TO_QUESTION + _RR.pack(query.qtype, CLASS_IN, how.ttl, len(address)) + address
-    return message(query, Rcode.NOERROR, body=record, counts=(1, 0, 0), ede=ede)
+    return Rcode.NOERROR, record, (1, 0, 0)
+
+
+def blocked(query: Query, how: BlockAnswer, ede: Ede) -> bytes:
+    rcode, body, counts = block_records(query, how)
+    return message(query, rcode, body=body, counts=counts, ede=ede)

@@ -32,6 +32,8 @@ from filters.check.schemas import CheckResult
 from filters.check.service import GUARDIAN_SOURCE, verdict
 from filters.dns import build
 from filters.dns.build import BlockAnswer, Ede, EdeCode, Rcode
+from filters.dns.cache import Answer
+from filters.dns.fastpath import Memo, Reusable, steady_until
 from filters.dns.safesearch import safe_name
 from filters.dns.upstream import Upstream
 from filters.dns.wire import (
@@ -59,6 +61,7 @@ from filters.rpz.transfer_server import TransferServer
 
 log = logging.getLogger(__name__)
 SAFESEARCH_TTL = 300
+BLOCK_LIFETIME = 2**31 - 1  # a block holds until the profile or the snapshot changes
 UPSTREAM_FAILED = Ede(EdeCode.NO_REACHABLE_AUTHORITY, "upstream resolver did not answer")
 
 
@@ -82,12 +85,16 @@ class FrontEnd:
     line_option_code: int
     transfers: TransferServer | None = None
     rpz_suffix: str = ""  # SOA queries for names under it are about our zones
+    memo: Memo | None = None  # the UDP fast path's: what it may answer again without us
 
-    async def handle(self, packet: bytes, peer: str, *, limit_udp: bool) -> list[bytes]:
+    async def handle(
+        self, packet: bytes, peer: str, *, limit_udp: bool, identity: bytes | None = None
+    ) -> list[bytes]:
         """The messages to send back for ``packet`` from ``peer`` (none: drop it). Over UDP
-        (``limit_udp``) an answer larger than the client takes is truncated."""
+        (``limit_udp``) an answer larger than the client takes is truncated. ``identity``: the
+        fast path's key for the line, when it may give the answer again (see ``memo``)."""
         try:
-            return await self._handle(packet, peer, limit_udp)
+            return await self._handle(packet, peer, limit_udp, identity)
         except Exception:
             log.exception("answering a query from %s failed", peer)
             try:
@@ -96,7 +103,24 @@ class FrontEnd:
                 return []
             return [build.error(query, Rcode.SERVFAIL)]
 
-    async def _handle(self, packet: bytes, peer: str, limit_udp: bool) -> list[bytes]:
+    async def refresh(self, packet: bytes, peer: str, identity: bytes) -> None:
+        """Identify the line of ``packet`` again for the fast path (it answered the packet)."""
+        if self.memo is None:
+            return
+        try:
+            query = parse_query(packet, self.line_option_code)
+            edns = query.edns
+            subject = await self.identify(
+                peer, edns.line_option if edns else None, edns.client_subnet if edns else None
+            )
+        except Exception:  # a failed refresh leaves the line as it was, until it goes stale
+            log.exception("identifying the line of %s again failed", peer)
+            return
+        self.memo.refresh(identity, subject)
+
+    async def _handle(
+        self, packet: bytes, peer: str, limit_udp: bool, identity: bytes | None
+    ) -> list[bytes]:
         try:
             query = parse_query(packet, self.line_option_code)
         except FormatError:
@@ -123,7 +147,8 @@ class FrontEnd:
             return [build.error(query, Rcode.FORMERR)]
         if subject is None:
             return [build.error(query, Rcode.REFUSED)]
-        return [await self._filtered(query, subject, query.limit if limit_udp else None)]
+        limit = query.limit if limit_udp else None
+        return [await self._filtered(query, subject, limit, identity)]
 
     def _is_transfer(self, query: Query) -> bool:
         if query.qtype in (AXFR, IXFR):
@@ -144,15 +169,18 @@ class FrontEnd:
             return [build.error(query, Rcode.FORMERR)]
         return [m.to_wire() for m in messages]
 
-    async def _filtered(self, query: Query, subject: Subject, limit: int | None) -> bytes:
+    async def _filtered(
+        self, query: Query, subject: Subject, limit: int | None, identity: bytes | None
+    ) -> bytes:
         snapshot = self.store.current
         name = query.name
         if snapshot is None:
             # Before the first publish nothing can be decided: fail closed, as the check API
             # does (503), rather than let a child's line resolve everything unfiltered.
             return build.error(query, Rcode.SERVFAIL)
+        now = self.now()
+        result = None
         if name:
-            now = self.now()
             profile = subject.profile
             try:
                 target, decision = classify(
@@ -166,11 +194,30 @@ class FrontEnd:
                 )
                 await self._count(subject.child_id, profile.timezone, result, now)
                 if result.action == "block":
-                    return build.blocked(query, self.block, _reason(result))
+                    return self._blocked(query, subject, result, now, identity)
                 safe = safe_name(target.host) if profile.safesearch else None
                 if safe is not None:
                     return await self._safesearch(query, safe, limit)
-        return await self._forward(query, limit)
+        return await self._forward(query, limit, subject, result, now, identity)
+
+    def _blocked(
+        self,
+        query: Query,
+        subject: Subject,
+        result: CheckResult,
+        now: datetime,
+        identity: bytes | None,
+    ) -> bytes:
+        rcode, body, counts = build.block_records(query, self.block)
+        reason = _reason(result)
+        if identity is not None and self.memo is not None:
+            clock = self.memo.clock()
+            answer = Answer(rcode, body, counts, (), (), BLOCK_LIFETIME)
+            until = steady_until(subject.profile, now, clock)
+            self.memo.remember(
+                identity, subject, query, Reusable(answer, clock, reason, result, until)
+            )
+        return build.message(query, rcode, body=body, counts=counts, ede=reason)
 
     async def _count(
         self, child_id: uuid.UUID | None, timezone: str, result: CheckResult, now: datetime
@@ -178,12 +225,26 @@ class FrontEnd:
         if child_id is not None:
             await self.activity.record(child_id, timezone, [result], now)
 
-    async def _forward(self, query: Query, limit: int | None) -> bytes:
+    async def _forward(
+        self,
+        query: Query,
+        limit: int | None,
+        subject: Subject,
+        result: CheckResult | None,
+        now: datetime,
+        identity: bytes | None,
+    ) -> bytes:
         do = query.edns is not None and query.edns.do
         found = await self.upstream.answer((*query.key, do), query.question, flags=query.flags)
         if found is None:
             return build.error(query, Rcode.SERVFAIL, UPSTREAM_FAILED)
         answer, age = found
+        if identity is not None and self.memo is not None:
+            clock = self.memo.clock()
+            until = steady_until(subject.profile, now, clock)
+            self.memo.remember(
+                identity, subject, query, Reusable(answer, clock - age, None, result, until)
+            )
         return answer.render(query, age, limit)
 
     async def _safesearch(self, query: Query, safe: str, limit: int | None) -> bytes:

@@ -1,7 +1,9 @@
 """The front end's listeners: UDP and TCP on one address and port, around ``FrontEnd.handle``.
 
-UDP: each datagram is answered by its own task, so a query waiting on the upstream or the
-database holds up nobody else. TCP (RFC 7766): messages framed by a 2-byte length, several per
+UDP: with the native fast path (``fastpath``), datagrams are read and answered in batches in
+C; what it cannot answer comes back here. Each of those, and every datagram without the fast
+path, is answered by its own task, so a query waiting on the upstream or the database holds up
+nobody else. TCP (RFC 7766): messages framed by a 2-byte length, several per
 connection, answered in order; a connection idle for ``idle_seconds`` is closed, and one
 that sends a packet we cannot even answer FORMERR is closed too (its framing is not to be
 trusted any more).
@@ -12,14 +14,92 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import struct
 from dataclasses import dataclass, field
 
 from filters.dns.datagrams import Datagrams
+from filters.dns.fastpath import Memo, count_hits
 from filters.dns.frontend import FrontEnd
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct("!H")
+BUDGET = 2048  # datagrams the fast path reads per wake-up before the loop runs other work
+COUNT_SECONDS = 0.25  # how often the fast path's hits are counted for the children
+SOCKET_BUFFER = 4 << 20  # bytes: a burst of queries waits in the kernel rather than being lost
+
+
+class FastDatagrams:
+    """A UDP socket read by the native fast path; what it passes on goes to the front end."""
+
+    def __init__(self, sock: socket.socket, front: FrontEnd, memo: Memo) -> None:
+        self.sock = sock
+        self.front = front
+        self.memo = memo
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._readable)
+        self._counter = asyncio.create_task(self._count_forever())
+
+    def _readable(self) -> None:
+        self.memo.follow(self.front.store.current)
+        for packet, address, identity, answered in self.memo.native.serve(
+            self.sock.fileno(), self.memo.clock(), BUDGET
+        ):
+            if answered:
+                assert identity is not None
+                work = self.front.refresh(packet, str(address[0]), identity)
+            else:
+                work = self._reply(packet, address, identity)
+            task = asyncio.create_task(work)
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _reply(
+        self, packet: bytes, address: tuple[str | int, ...], identity: bytes | None
+    ) -> None:
+        messages = await self.front.handle(
+            packet, str(address[0]), limit_udp=True, identity=identity
+        )
+        for message in messages:
+            try:
+                self.sock.sendto(message, address)
+            except OSError:  # a full buffer or a client gone: UDP answers may be lost
+                return
+
+    async def _count_forever(self) -> None:
+        while True:
+            await asyncio.sleep(COUNT_SECONDS)
+            await self.count()
+
+    async def count(self) -> None:
+        await count_hits(self.memo, self.front.activity, self.front.now())
+
+    async def close(self) -> None:
+        self._loop.remove_reader(self.sock.fileno())
+        self._counter.cancel()
+        tasks = [self._counter, *self.tasks]
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.count()  # what was answered is counted, even on the way out
+        self.sock.close()
+
+
+def udp_socket(host: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket bound to ``host``:``port`` (a name, IPv4 or IPv6)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 @dataclass
@@ -29,6 +109,7 @@ class DnsServer:
     tcp: asyncio.Server | None = None
     udp: asyncio.DatagramTransport | None = None
     _datagrams: Datagrams | None = None
+    fast: FastDatagrams | None = None
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -65,6 +146,8 @@ class DnsServer:
         """Stop listening and end open connections and queries in flight."""
         if self.udp is not None:
             self.udp.close()
+        if self.fast is not None:
+            await self.fast.close()
         pending: list[asyncio.Task[None]] = list(self._connections)
         if self._datagrams is not None:
             pending += list(self._datagrams.tasks)
@@ -83,6 +166,9 @@ async def serve_dns(
     """Listen on ``host``:``port`` over TCP and UDP (``port`` 0: a free one, the same for both)."""
     server = DnsServer(front, idle_seconds)
     server.tcp = await asyncio.start_server(server._connection, host, port)
+    if front.memo is not None:
+        server.fast = FastDatagrams(udp_socket(host, server.port), front, front.memo)
+        return server
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
         lambda: Datagrams(lambda data, host: front.handle(data, host, limit_udp=True)),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -94,6 +94,31 @@ class Profile:
         """``active_categories`` as a bit mask over a snapshot's category list."""
         active = self.active_categories(now)
         return sum(1 << i for i, key in enumerate(categories) if key in active)
+
+    def steady_until(self, now: datetime) -> datetime | None:
+        """No verdict of this profile can change before the instant returned (None: none
+        ever will, until the profile itself is edited): the next expiry of a guardian's entry
+        or, when a category follows a schedule, the next whole minute (zone offsets are whole
+        minutes, and so are window times, except that a window given to the second makes it
+        one second)."""
+        until = min(
+            (e.expires_at for e in self.entries if e.expires_at and e.expires_at > now),
+            default=None,
+        )
+        times = [
+            t
+            for setting in self.categories.values()
+            if setting.mode is Mode.SCHEDULED
+            for w in setting.windows
+            for t in (w.start, w.end)
+        ]
+        if times:
+            if any(t.second or t.microsecond for t in times):
+                step = now + timedelta(seconds=1)
+            else:
+                step = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            until = step if until is None else min(until, step)
+        return until
 
     def personal_decision(self, host: str, now: datetime) -> PersonalEntry | None:
         """The guardian's own entry that decides ``host``, if any is in force."""
