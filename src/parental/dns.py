@@ -20,6 +20,7 @@ from filters.dns.build import BlockAnswer
 from filters.dns.cache import AnswerCache
 from filters.dns.fastpath import Memo, native_fast_path
 from filters.dns.frontend import FrontEnd
+from filters.dns.ratelimit import SourceLimiter
 from filters.dns.server import DnsServer, serve_dns
 from filters.dns.upstream import Upstream, parse_address
 from filters.rpz.transfer_server import TransferServer, networks
@@ -102,6 +103,13 @@ async def dns_front_end(
             settings.dns_host if host is None else host,
             settings.dns_port if port is None else port,
             idle_seconds=settings.dns_tcp_idle_seconds,
+            limiter=SourceLimiter(
+                settings.dns_udp_rate_per_source,
+                settings.dns_udp_burst,
+                settings.dns_rate_limit_exempt,
+            ),
+            max_connections=settings.dns_tcp_max_connections,
+            max_per_source=settings.dns_tcp_max_per_source,
         )
         try:
             yield server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -158,6 +158,15 @@ class ParentalSettings(BaseSettings):
     dns_tcp_idle_seconds: float = Field(default=10.0, gt=0)
     # Questions and lines the UDP fast path remembers (each); 0 answers everything in Python.
     dns_fast_path_size: int = Field(default=200_000, ge=0, le=10_000_000)
+    # UDP queries a second per source address (0: no limit) and how many at once; sources in
+    # the exempt networks (a carrier resolver in front of us, which asks for every line) are
+    # not limited. Over the limit a query is dropped.
+    dns_udp_rate_per_source: float = Field(default=100.0, ge=0)
+    dns_udp_burst: int = Field(default=200, ge=1)
+    dns_rate_limit_exempt: list[IPv4Network | IPv6Network] = []
+    # TCP connections open at once, in all and from one source address.
+    dns_tcp_max_connections: int = Field(default=1000, ge=1)
+    dns_tcp_max_per_source: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

@@ -12,8 +12,9 @@ Answer = Callable[[bytes, str], Awaitable[Iterable[bytes]]]
 class Datagrams(asyncio.DatagramProtocol):
     """Calls ``answer(data, client address)`` per datagram and sends back what it returns."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, admit: Callable[[str], bool] | None = None) -> None:
         self.answer = answer
+        self.admit = admit  # None: every datagram; else only those from a source it admits
         self.transport: asyncio.DatagramTransport | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -21,6 +22,8 @@ class Datagrams(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        if self.admit is not None and not self.admit(str(addr[0])):
+            return
         task = asyncio.create_task(self._reply(data, addr))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

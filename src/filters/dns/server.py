@@ -6,7 +6,10 @@ path, is answered by its own task, so a query waiting on the upstream or the dat
 nobody else. TCP (RFC 7766): messages framed by a 2-byte length, several per
 connection, answered in order; a connection idle for ``idle_seconds`` is closed, and one
 that sends a packet we cannot even answer FORMERR is closed too (its framing is not to be
-trusted any more).
+trusted any more). Connections are capped in all and per source address; one over either cap is
+closed at once.
+
+UDP queries pass the per-source rate limit (``ratelimit``) first, on either path.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from filters.dns.datagrams import Datagrams
 from filters.dns.fastpath import Memo, count_hits
 from filters.dns.frontend import FrontEnd
+from filters.dns.ratelimit import SourceLimiter
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct("!H")
@@ -32,10 +36,13 @@ SOCKET_BUFFER = 4 << 20  # bytes: a burst of queries waits in the kernel rather 
 class FastDatagrams:
     """A UDP socket read by the native fast path; what it passes on goes to the front end."""
 
-    def __init__(self, sock: socket.socket, front: FrontEnd, memo: Memo) -> None:
+    def __init__(
+        self, sock: socket.socket, front: FrontEnd, memo: Memo, limiter: SourceLimiter
+    ) -> None:
         self.sock = sock
         self.front = front
         self.memo = memo
+        memo.native.limit(*limiter.native_args())
         self.tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(sock.fileno(), self._readable)
@@ -106,11 +113,16 @@ def udp_socket(host: str, port: int) -> socket.socket:
 class DnsServer:
     front: FrontEnd
     idle_seconds: float = 10.0
+    max_connections: int = 1000
+    max_per_source: int = 20
+    limiter: SourceLimiter = field(default_factory=lambda: SourceLimiter(0, 1))
+    refused_connections: int = 0
     tcp: asyncio.Server | None = None
     udp: asyncio.DatagramTransport | None = None
     _datagrams: Datagrams | None = None
     fast: FastDatagrams | None = None
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
+    _per_source: dict[str, int] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -121,8 +133,14 @@ class DnsServer:
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
         peer = str(writer.get_extra_info("peername")[0])
+        held = self._per_source.get(peer, 0)
+        if len(self._connections) >= self.max_connections or held >= self.max_per_source:
+            self.refused_connections += 1
+            writer.close()
+            return
+        self._connections.add(task)
+        self._per_source[peer] = held + 1
         try:
             while True:
                 async with asyncio.timeout(self.idle_seconds):
@@ -138,6 +156,9 @@ class DnsServer:
             pass
         finally:
             self._connections.discard(task)
+            left = self._per_source.pop(peer) - 1
+            if left:
+                self._per_source[peer] = left
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
@@ -161,17 +182,33 @@ class DnsServer:
 
 
 async def serve_dns(
-    front: FrontEnd, host: str, port: int, *, idle_seconds: float = 10.0
+    front: FrontEnd,
+    host: str,
+    port: int,
+    *,
+    idle_seconds: float = 10.0,
+    limiter: SourceLimiter | None = None,
+    max_connections: int = 1000,
+    max_per_source: int = 20,
 ) -> DnsServer:
     """Listen on ``host``:``port`` over TCP and UDP (``port`` 0: a free one, the same for both)."""
-    server = DnsServer(front, idle_seconds)
+    server = DnsServer(front, idle_seconds, max_connections, max_per_source)
+    if limiter is not None:
+        server.limiter = limiter
     server.tcp = await asyncio.start_server(server._connection, host, port)
     if front.memo is not None:
-        server.fast = FastDatagrams(udp_socket(host, server.port), front, front.memo)
+        try:
+            sock = udp_socket(host, server.port)
+        except OSError:
+            server.tcp.close()
+            raise
+        server.fast = FastDatagrams(sock, front, front.memo, server.limiter)
         return server
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
-        lambda: Datagrams(lambda data, host: front.handle(data, host, limit_udp=True)),
+        lambda: Datagrams(
+            lambda data, host: front.handle(data, host, limit_udp=True), server.limiter.allow
+        ),
         local_addr=(host, server.port),
     )
     server.udp, server._datagrams = transport, protocol

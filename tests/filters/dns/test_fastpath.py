@@ -305,6 +305,7 @@ def test_junk_is_passed_on_or_dropped_never_a_crash(sockets: Socket, packets: li
     passed = native.serve(sockets.server.fileno(), 1.0, 1000)
     stats = native.stats()
     assert stats["answered"] + stats["passed"] + stats["dropped"] == stats["received"]
+    assert stats["limited"] == 0
     assert len(passed) == stats["passed"]
     for packet, _, _, answered in passed:
         assert not answered

@@ -21,7 +21,11 @@
  * Hits of a (child, verdict) pair are counted here and taken by Python every few hundred
  * milliseconds, so the child's report and the self-harm alert see every query.
  *
- * Memory is bounded: both tables have a fixed number of entries, replaced by a CLOCK sweep
+ * Every datagram first passes the per-source rate limit (``limit``: a token bucket per source
+ * address, networks of trusted resolvers exempt); one over it is dropped, whichever path it
+ * would have taken, so a flood costs neither Python nor the upstream.
+ *
+ * Memory is bounded: the tables have a fixed number of entries, replaced by a CLOCK sweep
  * (an entry used since the hand last passed survives one more round).
  */
 #define PY_SSIZE_T_CLEAN
@@ -172,6 +176,17 @@ typedef struct {
 } SourceValue;
 
 typedef struct {
+    double tokens;
+    double last;
+} Bucket;
+
+typedef struct {
+    uint8_t family; /* AF_INET or AF_INET6 */
+    uint8_t bits;
+    uint8_t network[16];
+} Network;
+
+typedef struct {
     double stored_at; /* monotonic seconds the records' TTLs were read */
     int32_t verdict;  /* -1: nothing to count */
     uint32_t body_len;
@@ -194,6 +209,10 @@ typedef struct {
     PyObject_HEAD
     Table sources;
     Table memo;
+    Table buckets;
+    double rate, burst; /* queries a second per source, and how many at once; rate 0: none */
+    Network *exempt;
+    Py_ssize_t n_exempt;
     uint64_t *count_keys; /* (child << 32 | verdict) + 1; 0: empty */
     uint32_t *count_values;
     uint32_t counted;
@@ -205,12 +224,14 @@ typedef struct {
     struct iovec out_iov[BATCH];
     uint8_t *in_buf;
     uint8_t *out_buf;
-    unsigned long long received, answered, passed, dropped, send_failures;
+    unsigned long long received, answered, passed, dropped, limited, send_failures;
 } FastPath;
 
 static void FastPath_dealloc(FastPath *self) {
     table_free(&self->sources);
     table_free(&self->memo);
+    table_free(&self->buckets);
+    PyMem_Free(self->exempt);
     PyMem_Free(self->count_keys);
     PyMem_Free(self->count_values);
     PyMem_Free(self->in_buf);
@@ -229,7 +250,8 @@ static int FastPath_init(FastPath *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->line_option_code = code;
-    if (table_init(&self->memo, memo_size) < 0 || table_init(&self->sources, sources_size) < 0)
+    if (table_init(&self->memo, memo_size) < 0 || table_init(&self->sources, sources_size) < 0 ||
+        table_init(&self->buckets, sources_size) < 0)
         return -1;
     self->count_keys = PyMem_Calloc(COUNT_SLOTS, sizeof(uint64_t));
     self->count_values = PyMem_Calloc(COUNT_SLOTS, sizeof(uint32_t));
@@ -485,6 +507,97 @@ static int answer(FastPath *self, const uint8_t *p, size_t n, const struct socka
     return outcome;
 }
 
+/* --- the rate limit --------------------------------------------------------------------- */
+
+static int exempt(const FastPath *self, const uint8_t *addr, int family) {
+    for (Py_ssize_t i = 0; i < self->n_exempt; i++) {
+        const Network *n = &self->exempt[i];
+        if (n->family != family) continue;
+        unsigned full = n->bits / 8, rest = n->bits % 8;
+        if (memcmp(addr, n->network, full) != 0) continue;
+        if (rest && ((addr[full] ^ n->network[full]) & (uint8_t)(0xFF << (8 - rest)))) continue;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a datagram from addr may be answered now (a token taken if so). */
+static int within_limit(FastPath *self, const struct sockaddr_storage *addr, double now) {
+    if (self->rate <= 0) return 1;
+    uint8_t key[17];
+    size_t len;
+    if (addr->ss_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+        len = 5;
+    } else if (addr->ss_family == AF_INET6) {
+        key[0] = 6;
+        memcpy(key + 1, &((const struct sockaddr_in6 *)addr)->sin6_addr, 16);
+        len = 17;
+    } else {
+        return 1;
+    }
+    if (exempt(self, key + 1, key[0] == 4 ? AF_INET : AF_INET6)) return 1;
+    uint64_t hash = hash_bytes(key, len);
+    Entry *e = table_find(&self->buckets, hash, key, len);
+    if (e == NULL) {
+        e = table_put(&self->buckets, hash, key, len, sizeof(Bucket));
+        if (e == NULL) return 1;
+        Bucket *b = entry_value(e);
+        b->tokens = self->burst;
+        b->last = now;
+    }
+    e->ref = 1;
+    Bucket *b = entry_value(e);
+    double elapsed = now - b->last;
+    if (elapsed > 0) {
+        b->tokens += elapsed * self->rate;
+        if (b->tokens > self->burst) b->tokens = self->burst;
+        b->last = now;
+    }
+    if (b->tokens < 1.0) return 0;
+    b->tokens -= 1.0;
+    return 1;
+}
+
+static PyObject *FastPath_limit(FastPath *self, PyObject *args) {
+    double rate, burst;
+    PyObject *networks;
+    if (!PyArg_ParseTuple(args, "ddO", &rate, &burst, &networks)) return NULL;
+    PyObject *seq = PySequence_Fast(networks, "exempt networks must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Network *list = PyMem_Calloc(n ? (size_t)n : 1, sizeof(Network));
+    if (list == NULL) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *bytes;
+        Py_ssize_t len;
+        int bits;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "y#i", &bytes, &len, &bits) ||
+            (len != 4 && len != 16) || bits < 0 || bits > len * 8) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "a network is (4 or 16 address bytes, bits)");
+            PyMem_Free(list);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        list[i].family = len == 4 ? AF_INET : AF_INET6;
+        list[i].bits = (uint8_t)bits;
+        memcpy(list[i].network, bytes, (size_t)len);
+    }
+    Py_DECREF(seq);
+    PyMem_Free(self->exempt);
+    self->exempt = list;
+    self->n_exempt = n;
+    self->rate = rate;
+    self->burst = burst < 1 ? 1 : burst;
+    table_clear(&self->buckets);
+    Py_RETURN_NONE;
+}
+
 static PyObject *address_tuple(const struct sockaddr_storage *addr) {
     char text[INET6_ADDRSTRLEN];
     if (addr->ss_family == AF_INET) {
@@ -548,6 +661,10 @@ static PyObject *FastPath_serve(FastPath *self, PyObject *args) {
             size_t length = self->in_msgs[i].msg_len;
             if (self->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 self->dropped++; /* larger than any query: not one */
+                continue;
+            }
+            if (!within_limit(self, &self->in_addr[i], now)) {
+                self->limited++;
                 continue;
             }
             uint8_t *out = self->out_buf + (size_t)sending * OUT_SIZE;
@@ -732,10 +849,10 @@ static PyObject *FastPath_clear(FastPath *self, PyObject *unused) {
 }
 
 static PyObject *FastPath_stats(FastPath *self, PyObject *unused) {
-    return Py_BuildValue("{sKsKsKsKsKsIsI}", "received", self->received, "answered",
+    return Py_BuildValue("{sKsKsKsKsKsKsIsI}", "received", self->received, "answered",
                          self->answered, "passed", self->passed, "dropped", self->dropped,
-                         "send_failures", self->send_failures, "memo_entries", self->memo.count,
-                         "source_entries", self->sources.count);
+                         "limited", self->limited, "send_failures", self->send_failures,
+                         "memo_entries", self->memo.count, "source_entries", self->sources.count);
 }
 
 static PyMethodDef FastPath_methods[] = {
@@ -746,6 +863,9 @@ static PyMethodDef FastPath_methods[] = {
      "set_source(key, profile, child, expires, stale_until)"},
     {"remember", (PyCFunction)(void (*)(void))FastPath_remember, METH_VARARGS | METH_KEYWORDS,
      "remember(...): an answer for a profile's question, until expires"},
+    {"limit", (PyCFunction)FastPath_limit, METH_VARARGS,
+     "limit(rate, burst, exempt): queries a second per source address, at most burst at once;"
+     " exempt: [(network address bytes, prefix bits)]; rate 0 turns the limit off"},
     {"take_counts", (PyCFunction)FastPath_take_counts, METH_NOARGS,
      "take_counts(): [(child, verdict, hits)] since the last call"},
     {"clear", (PyCFunction)FastPath_clear, METH_NOARGS, "forget every source and answer"},
