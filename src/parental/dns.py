@@ -20,8 +20,10 @@ from filters.dns.build import BlockAnswer
 from filters.dns.cache import AnswerCache
 from filters.dns.fastpath import Memo, native_fast_path
 from filters.dns.frontend import FrontEnd
+from filters.dns.metrics import serve_metrics
 from filters.dns.ratelimit import SourceLimiter
 from filters.dns.server import DnsServer, serve_dns
+from filters.dns.server_metrics import server_metrics
 from filters.dns.upstream import Upstream, parse_address
 from filters.rpz.transfer_server import TransferServer, networks
 from parental.filter_activity import run_flusher
@@ -111,9 +113,19 @@ async def dns_front_end(
             max_connections=settings.dns_tcp_max_connections,
             max_per_source=settings.dns_tcp_max_per_source,
         )
+        metrics = None
+        if settings.dns_metrics_port:
+            metrics = await serve_metrics(
+                settings.dns_metrics_host,
+                settings.dns_metrics_port,
+                lambda: server_metrics(server),
+            )
         try:
             yield server
         finally:
+            if metrics is not None:
+                metrics.close()
+                await metrics.wait_closed()
             await server.close()
     finally:
         upstream.close()

@@ -156,6 +156,10 @@ class ParentalSettings(BaseSettings):
     dns_cache_size: int = Field(default=100_000, ge=0)  # upstream answers kept (LRU)
     dns_cache_max_ttl_seconds: int = Field(default=86_400, ge=0)
     dns_tcp_idle_seconds: float = Field(default=10.0, gt=0)
+    # Prometheus text at http://<host>:<port>/metrics from `parental dns` (0: no listener).
+    # Process-wide counters only, nothing about a line; still, keep it off the public side.
+    dns_metrics_host: str = "127.0.0.1"
+    dns_metrics_port: int = Field(default=0, ge=0, le=65535)
     # Questions and lines the UDP fast path remembers (each); 0 answers everything in Python.
     dns_fast_path_size: int = Field(default=200_000, ge=0, le=10_000_000)
     # UDP queries a second per source address (0: no limit) and how many at once; sources in

@@ -287,3 +287,25 @@ async def test_the_parental_dns_command(
         if process.returncode is None:
             process.terminate()
     assert await process.wait() == 0
+
+
+async def test_metrics_are_served_when_a_port_is_set(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    await publish(runtime)
+    port = free_udp_and_tcp_port()
+    runtime.settings = runtime.settings.model_copy(update={"dns_metrics_port": port})
+    async with dns_front_end(runtime, host="127.0.0.1", port=0) as server:
+        for _ in range(3):
+            await udp(server, "ok.test")
+        await udp(server, "weed.test")
+        async with httpx.AsyncClient() as scraper:
+            text = (await scraper.get(f"http://127.0.0.1:{port}/metrics")).text
+    values = dict(
+        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")
+    )
+    assert values["parental_dns_upstream_forwarded_total"] == "1"
+    assert values["parental_dns_tcp_connections"] == "0"
+    assert values["parental_dns_udp_rate_limited_total"] == "0"
+    if server.fast is not None:  # built with the native fast path: the repeats were its
+        assert int(values["parental_dns_fast_path_answered_total"]) == 2

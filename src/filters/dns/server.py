@@ -125,6 +125,10 @@ class DnsServer:
     _per_source: dict[str, int] = field(default_factory=dict)
 
     @property
+    def open_connections(self) -> int:
+        return len(self._connections)
+
+    @property
     def port(self) -> int:
         assert self.tcp is not None
         port: int = self.tcp.sockets[0].getsockname()[1]

@@ -4,6 +4,7 @@ and in Python, the same rule) and the caps on TCP connections."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from ipaddress import ip_network
 
@@ -88,5 +89,27 @@ async def test_tcp_connections_are_capped_per_source(make_front: FrontFactory) -
         assert answer.answer
         for _, held in first:
             held.close()
+    finally:
+        await server.close()
+
+
+async def test_the_python_listener_applies_the_same_limit(make_front: FrontFactory) -> None:
+    front = make_front()  # no memo: every datagram through the Python listener
+    server = await serve_dns(front, "127.0.0.1", 0, limiter=SourceLimiter(0.001, 2))
+    loop = asyncio.get_running_loop()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            for ident in range(5):
+                query = dns.message.make_query("ok.test", "A")
+                query.id = ident
+                await loop.sock_sendto(sock, query.to_wire(), ("127.0.0.1", server.port))
+            answers = []
+            with contextlib.suppress(TimeoutError):  # until nothing more comes
+                async with asyncio.timeout(1):
+                    while True:
+                        answers.append(dns.message.from_wire(await loop.sock_recv(sock, 4096)))
+        assert sorted(a.id for a in answers) == [0, 1]
+        assert server.limiter.limited == 3
     finally:
         await server.close()
