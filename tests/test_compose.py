@@ -5,6 +5,7 @@ A renamed CLI command or setting breaks this test rather than a deployment.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -30,7 +31,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 PENDING: dict[str, str] = {}
 
 INFRASTRUCTURE = {"postgres", "redis"}
-APP_SERVICES = {"migrate", "api", "worker", "dns"}
+APP_SERVICES = {"migrate", "api", "worker", "dns", "blockpage"}
+# Processes that write or answer from the compiled snapshots under the data directory.
+SNAPSHOT_READERS = {"api", "worker", "dns", "blockpage"}
 SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (KitSettings, ParentalSettings)
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -47,6 +50,13 @@ def compose() -> dict[str, Any]:
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = compose["services"]
     return found
+
+
+def image_data_dir() -> str:
+    """The image's PARENTAL_DATA_DIR (where snapshots, zone files and the like are written)."""
+    found = re.search(r"^ENV\s+PARENTAL_DATA_DIR=(\S+)\s*$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert found is not None, "the Dockerfile should set PARENTAL_DATA_DIR"
+    return found.group(1)
 
 
 def image_entrypoint() -> list[str]:
@@ -211,7 +221,7 @@ def test_start_order(services: dict[str, dict[str, Any]]) -> None:
     assert "ping" in _words(services["redis"]["healthcheck"]["test"])
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["migrate"].get("restart") in (None, "no", "on-failure")
-    for name in ("api", "worker"):
+    for name in sorted(SNAPSHOT_READERS):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
         assert depends_on["postgres"]["condition"] == "service_healthy", name
@@ -231,3 +241,39 @@ def test_postgres_keeps_its_data_in_a_named_volume(
 def test_dns_publishes_port_53_over_udp_and_tcp(services: dict[str, dict[str, Any]]) -> None:
     ports = {str(p) for p in services["dns"]["ports"]}
     assert {"53:53/udp", "53:53/tcp"} <= ports
+
+
+def _command_params(service: dict[str, Any]) -> dict[str, Any]:
+    """The options of the service's command as the CLI parses them (``--port`` -> ``port``)."""
+    words = argv(service)
+    command = (subcommands(root_command()) or {})[words[1]]
+    params: dict[str, Any] = command.make_context(words[1], words[2:]).params
+    return params
+
+
+def test_snapshot_readers_share_one_data_volume(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """A publish writes the snapshot file in one process's data directory; the others can only
+    swap to it if they see the same directory."""
+    data_dir = image_data_dir()
+    named = set(compose.get("volumes") or {})
+    sources = set()
+    for name in sorted(SNAPSHOT_READERS):
+        assert "PARENTAL_DATA_DIR" not in environment(services[name]), name
+        mounts = [str(v).split(":")[:2] for v in services[name].get("volumes") or []]
+        found = {source for source, target in mounts if target == data_dir}
+        assert found, f"{name} needs a volume at {data_dir}"
+        sources |= found
+    assert len(sources) == 1, f"one volume for every reader, not {sorted(sources)}"
+    assert sources <= named, f"{sources} should be a named volume declared at the top level"
+
+
+def test_the_block_page_is_published_on_port_80(services: dict[str, dict[str, Any]]) -> None:
+    blockpage = services["blockpage"]
+    params = _command_params(blockpage)
+    port = params["port"]
+    assert ipaddress.ip_address(params["host"]).is_unspecified  # reachable through the port
+    assert {str(p) for p in blockpage["ports"]} == {f"80:{port}"}
+    probe = " ".join(_words(blockpage["healthcheck"]["test"]))
+    assert f"http://127.0.0.1:{port}/" in probe
