@@ -1,29 +1,41 @@
-"""A child's filter activity: writing each process's verdict counts to SQL, and the guardian's
-read of them (counts per day and category, the names most recently blocked)."""
+"""A child's filter activity: writing each process's verdict counts and sampled query log to
+SQL, and the guardian's reads of them (counts per day and category, the names most recently
+blocked, the query log page by page). Each read leaves an audit row the child's device shows,
+and is refused once monitoring no longer applies to the child."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.activity import service as activity
-from filters.activity.schemas import ActivityRead
+from filters.activity.schemas import ActivityRead, QueryLogPage
 from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
+from parental.auth.models import Account
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.children.models import Child
 from parental.children.monitoring import local_today
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.db import transaction
-from parental.kit.errors import error_responses
+from parental.kit.errors import BadRequest, error_responses
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 from parental.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+class InvalidPeriod(BadRequest):
+    message = "since must not be later than until."
 
 
 async def flush_activity(runtime: Runtime) -> None:
@@ -62,6 +74,35 @@ router = APIRouter(
 )
 
 
+async def _viewed(
+    session: AsyncSession,
+    child: Child,
+    account: Account,
+    *,
+    now: datetime,
+    action: str,
+    ip: str,
+    details: dict[str, Any],
+) -> None:
+    """Refuse the read unless monitoring applies to the child, and tell the child about it."""
+    status = await children.monitoring_of(session, child, now)
+    if not status.active:
+        raise MonitoringInactive()
+    await audit.record(
+        session,
+        at=now,
+        action=action,
+        actor=audit.Actor("guardian", str(account.id)),
+        family_id=child.family_id,
+        child_id=child.id,
+        subject_type="child",
+        subject_id=child.id,
+        child_visible=True,
+        ip=ip,
+        details=details,
+    )
+
+
 @router.get("/children/{child_id}/filter-activity")
 async def get_filter_activity(
     child: OwnedChild,
@@ -77,19 +118,12 @@ async def get_filter_activity(
     Each API process writes its counts every few seconds, so the last seconds may be missing.
     """
     now = runtime.clock.now()
-    status = await children.monitoring_of(session, child, now)
-    if not status.active:
-        raise MonitoringInactive()
-    await audit.record(
+    await _viewed(
         session,
-        at=now,
+        child,
+        account,
+        now=now,
         action="filter.activity_viewed",
-        actor=audit.Actor("guardian", str(account.id)),
-        family_id=child.family_id,
-        child_id=child.id,
-        subject_type="child",
-        subject_id=child.id,
-        child_visible=True,
         ip=ip,
         details={"days": days},
     )
@@ -99,4 +133,54 @@ async def get_filter_activity(
         timezone=child.timezone,
         today=local_today(now, child.timezone),
         days=days,
+    )
+
+
+@router.get(
+    "/children/{child_id}/filter-activity/queries",
+    responses=error_responses(InvalidCursor, InvalidPeriod),
+)
+async def list_filter_queries(
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+    cursor: CursorQuery = None,
+    action: Annotated[
+        Literal["block", "allow"] | None, Query(description="Only blocked or only allowed")
+    ] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Rows of minutes starting at or after this")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(description="Rows of minutes starting before this")
+    ] = None,
+) -> QueryLogPage:
+    """The names the child's phone looked up, newest first, one row per name and minute: every
+    blocked lookup, and a sample of the allowed ones. The child's device shows that the
+    guardian looked.
+
+    Each API and DNS process writes its log every few seconds, so the last seconds may be
+    missing; rows are kept for a few days only.
+    """
+    if since is not None and until is not None and since > until:
+        raise InvalidPeriod()
+    await _viewed(
+        session,
+        child,
+        account,
+        now=runtime.clock.now(),
+        action="filter.query_log_viewed",
+        ip=ip,
+        details={
+            "only": action,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "next_page": cursor is not None,
+        },
+    )
+    return await activity.query_page(
+        session, child.id, limit=limit, cursor=cursor, action=action, since=since, until=until
     )

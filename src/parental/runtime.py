@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from filters.activity.querylog import QueryLogSampler
 from filters.activity.recorder import ActivityRecorder
 from filters.check.fast import SubjectCache
 from filters.engine.store import SnapshotStore
@@ -37,7 +38,13 @@ class Runtime:
     subjects: SubjectCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.activity = ActivityRecorder(self.bus)
+        self.activity = ActivityRecorder(
+            self.bus,
+            QueryLogSampler(
+                allowed_one_in=self.settings.filter_query_log_allowed_one_in,
+                rows_per_day=self.settings.filter_query_log_rows_per_day,
+            ),
+        )
         self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
 
     @property

@@ -103,6 +103,12 @@ class ParentalSettings(BaseSettings):
     filter_subject_cache_seconds: float = 1.0
     filter_counts_retention_days: int = 90
     filter_blocked_names_retention_days: int = 30
+    # The query log (which names, when): every blocked lookup, one in N allowed ones per child,
+    # at most this many rows of each per child and local day per process; the most personal of
+    # the three, so kept the shortest.
+    filter_query_log_allowed_one_in: int = Field(default=20, ge=1)
+    filter_query_log_rows_per_day: int = Field(default=2000, ge=0)
+    filter_query_log_retention_days: int = Field(default=7, ge=1)
 
     # Line bindings (the carrier's RADIUS accounting: which address a child line holds now).
     # A binding lapses this long after its last Start/Interim unless the event gives its own

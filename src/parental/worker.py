@@ -6,7 +6,8 @@ deleted when their retention limit (in the settings) has passed.
 
 Line bindings (which child used which address when) are deleted ``line_binding_retention_hours``
 after they ended or lapsed. Unblock requests go ``unblock_request_retention_days`` after their
-decision (or the child's last ask, when nobody answered).
+decision (or the child's last ask, when nobody answered). The filter's query log goes
+``filter_query_log_retention_days`` after the minute it records.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``).
@@ -48,6 +49,7 @@ class PurgeReport:
     filter_reports: int = 0
     line_bindings: int = 0
     unblock_requests: int = 0
+    filter_query_log: int = 0
 
     @property
     def total(self) -> int:
@@ -59,11 +61,12 @@ class PurgeReport:
             + self.filter_reports
             + self.line_bindings
             + self.unblock_requests
+            + self.filter_query_log
         )
 
 
 async def purge_expired(runtime: Runtime) -> PurgeReport:
-    """Delete expired credentials; one transaction."""
+    """Delete expired credentials and data; one transaction."""
     now = runtime.clock.now()
     settings = runtime.settings
     async with transaction(runtime.sessions) as session:
@@ -93,6 +96,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             unblock_requests=await unblock_requests.purge(
                 session, before=now - timedelta(days=settings.unblock_request_retention_days)
+            ),
+            filter_query_log=await filter_activity.purge_query_log(
+                session, before=now - timedelta(days=settings.filter_query_log_retention_days)
             ),
         )
     if report.total:

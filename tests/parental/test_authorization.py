@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("DELETE", "/v1/children/{child_id}/filter-profile/entries/{entry_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/filter-activity"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/filter-activity/queries"): Access("guardian"),
     ("POST", "/v1/children/{child_id}/filter-reports"): Access(
         "guardian", {"kind": "should_be_blocked", "target": "casino.test"}
     ),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, Uuid
+from sqlalchemy import Date, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parental.kit.db import Base, UTCDateTime
@@ -36,3 +36,23 @@ class BlockedHost(Base):
     category: Mapped[str] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(Integer)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoggedQuery(Base):
+    """The lookups of one name by one child in one UTC minute that the query log kept.
+
+    Every blocked lookup is kept; allowed ones are a 1-in-N sample, so their ``count`` is of
+    sampled lookups (see ``filters.activity.querylog``). ``id`` is derived from the row's key
+    (child, minute, host, action), so flushes of several processes add up into one row.
+    """
+
+    __tablename__ = "filter_query_log"
+    __table_args__ = (Index("ix_filter_query_log_child_time", "child_id", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    host: Mapped[str] = mapped_column(String(253))
+    action: Mapped[str] = mapped_column(String(5))
+    category: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)

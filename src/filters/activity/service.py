@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.activity import repository
+from filters.activity.querylog import RowKey
 from filters.activity.recorder import UNLISTED, Batch
-from filters.activity.schemas import ActivityRead, BlockedName, CategoryCount, DayActivity
+from filters.activity.schemas import (
+    ActivityRead,
+    BlockedName,
+    CategoryCount,
+    DayActivity,
+    LoggedLookup,
+    QueryLogPage,
+)
+from parental.kit.paging import decode_cursor, encode_cursor
 
 RECENT_BLOCKS = 50
+# Query log rows are named by their key, so every process's flush of a minute hits one row.
+QUERY_LOG_NAMESPACE = uuid.UUID("5d0f7c1e-3f43-4e5b-9a57-0c2b1f6e8a41")
+
+
+def query_row_id(key: RowKey) -> uuid.UUID:
+    child_id, minute, host, action = key
+    return uuid.uuid5(QUERY_LOG_NAMESPACE, f"{child_id}|{minute.isoformat()}|{host}|{action}")
 
 
 async def flush(session: AsyncSession, batch: Batch) -> None:
@@ -36,6 +53,21 @@ async def flush(session: AsyncSession, batch: Batch) -> None:
                 "last_at": block.last_at,
             }
             for (child, day, host), block in batch.blocks.items()
+        ],
+    )
+    await repository.add_queries(
+        session,
+        [
+            {
+                "id": query_row_id(key),
+                "child_id": key[0],
+                "occurred_at": key[1],
+                "host": key[2],
+                "action": key[3],
+                "category": row.category,
+                "count": row.count,
+            }
+            for key, row in batch.queries.items()
         ],
     )
 
@@ -68,6 +100,34 @@ async def read(
     )
 
 
+async def query_page(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    action: Literal["block", "allow"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QueryLogPage:
+    """The child's query log, newest first: rows whose minute starts in [since, until)."""
+    rows = await repository.queries(
+        session,
+        child_id,
+        limit=limit + 1,
+        before=decode_cursor(cursor) if cursor else None,
+        action=action,
+        since=since,
+        until=until,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueryLogPage(
+        items=[LoggedLookup.model_validate(r) for r in rows],
+        next_cursor=encode_cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None,
+    )
+
+
 def _day(day: date, table: dict[str, list[int]]) -> DayActivity:
     return DayActivity(
         date=day,
@@ -87,3 +147,8 @@ def _listed(table: dict[str, list[int]]) -> list[CategoryCount]:
 
 async def purge(session: AsyncSession, *, counts_before: date, blocks_before: date) -> int:
     return await repository.purge(session, counts_before=counts_before, blocks_before=blocks_before)
+
+
+async def purge_query_log(session: AsyncSession, *, before: datetime) -> int:
+    """Delete query log rows of minutes before ``before``."""
+    return await repository.purge_queries(session, before=before)
