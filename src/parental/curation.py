@@ -13,12 +13,19 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from filters.curation.egress import Egress
 from filters.curation.router import create_router
 from parental.admin.dependencies import CurrentStaff
 from parental.admin.errors import InvalidStaffToken
 from parental.audit import service as audit
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.runtime import Runtime
+from parental.settings import ParentalSettings
+
+
+def source_egress(settings: ParentalSettings) -> Egress:
+    """Where URL sources may be fetched from: public addresses and the networks allowed."""
+    return Egress(tuple(settings.curation_source_private_networks))
 
 
 @dataclass
@@ -39,6 +46,10 @@ class StaffCurator:
 
     def snapshot_path(self, number: int) -> Path:
         return self.runtime.snapshots.path_for_number(number)
+
+    @property
+    def egress(self) -> Egress:
+        return source_egress(self.runtime.settings)
 
     async def activate(self, number: int) -> None:
         await self.runtime.snapshots.publish(str(number), self.runtime.notices)

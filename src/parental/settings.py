@@ -134,6 +134,10 @@ class ParentalSettings(BaseSettings):
     rpz_transfer_clients: list[str] = ["127.0.0.1", "::1"]
     rpz_ixfr_window: int = 10  # versions an IXFR client may be behind; further: AXFR
 
+    # URL sources are fetched only from public addresses (see filters.curation.egress); these
+    # networks are allowed as well, e.g. ["10.20.0.0/16"] for an internal mirror of the lists.
+    curation_source_private_networks: list[IPv4Network | IPv6Network] = []
+
     # The block page (``parental blockpage``): the address the DNS front end answers blocked
     # names with serves it, for HTTP only (see parental.blockpage). Its own name shows a short
     # page about the filter. Pages are in the browser's language among kk/ru/en, else this one.

@@ -27,6 +27,7 @@ from filters.reports import service as filter_reports
 from filters.unblock import service as unblock_requests
 from parental.audit import service as audit
 from parental.auth import repository as auth
+from parental.curation import source_egress
 from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
@@ -128,7 +129,7 @@ async def refresh_due_sources(
     published: list[int] = []
     async with transaction(runtime.sessions) as session:
         due = await refresh.due(session, runtime.clock.now())
-    async with refresh.new_client() as client:
+    async with refresh.new_client(source_egress(runtime.settings)) as client:
         for source_id in due:
             async with transaction(runtime.sessions) as session:
                 if not await refresh.claim(session, source_id, runtime.clock.now()):

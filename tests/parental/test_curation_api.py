@@ -15,6 +15,7 @@ import pytest
 from filters.curation import sources as curation_sources
 from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
+from parental.settings import ParentalSettings
 from parental.worker import refresh_due_sources
 from tests.filters.curation.conftest import BLOCKLISTS
 from tests.filters.curation.listserver import ListServer, list_server
@@ -23,6 +24,12 @@ API = "/admin/v1/filter"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 TEXTS = {"kk": "Қорқыныш", "ru": "Страшилки", "en": "Scary stories"}
 BANDS = {"under_9": True, "9_12": True, "13_15": False, "16_17": False}
+
+
+@pytest.fixture
+def parental_settings() -> ParentalSettings:
+    """The list server runs on 127.0.0.1, which sources may reach only when allowed."""
+    return ParentalSettings(curation_source_private_networks=["127.0.0.0/8"])  # type: ignore[list-item]
 
 
 @pytest.fixture

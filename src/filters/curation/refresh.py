@@ -9,11 +9,16 @@ good rules, and records the error and its time, and is tried again sooner than i
 A source with ``auto_publish`` publishes its own changes when a refresh brought some (a
 malware feed should not wait for a curator), and only its own: other sources' unpublished
 work stays in the draft (see ``publishing.publish``).
+
+Fetches go only where ``egress`` allows (public addresses, checked at every redirect, at most
+``MAX_REDIRECTS``), directly: a proxy from the environment would resolve and connect by
+itself, past those checks, and a ``.netrc`` would hand our credentials to any list server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +30,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.curation import publishing, repository, service, sources
+from filters.curation.egress import (
+    PUBLIC_ONLY,
+    Egress,
+    EgressTransport,
+    Refused,
+    Resolve,
+    system_resolve,
+)
 from filters.curation.errors import InvalidList, NotRefreshable, SourceNotFound
 from filters.curation.models import Source, Version
 from filters.engine.rules import ParseReport, Rule
@@ -34,6 +47,7 @@ RETRY_AFTER_FAILURE = timedelta(minutes=15)
 # A claimed refresh is taken again after this if its worker died before finishing it.
 CLAIM_LEASE = timedelta(minutes=30)
 USER_AGENT = "child-safe-sim list refresh"
+MAX_REDIRECTS = 5
 
 
 class Outcome(StrEnum):
@@ -51,9 +65,21 @@ class RefreshResult:
     version: Version | None = None  # published by the source itself; activate after commit
 
 
-def new_client() -> httpx.AsyncClient:
-    """A client for fetching lists: redirects followed, the environment's proxy settings."""
-    return httpx.AsyncClient(follow_redirects=True, headers={"User-Agent": USER_AGENT})
+def new_client(
+    egress: Egress = PUBLIC_ONLY,
+    *,
+    resolve: Resolve = system_resolve,
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.AsyncClient:
+    """A client for fetching lists: only to addresses ``egress`` permits, redirects followed
+    (each hop checked, at most ``MAX_REDIRECTS``), nothing taken from the environment."""
+    return httpx.AsyncClient(
+        transport=EgressTransport(egress, resolve=resolve, verify=verify),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 def details(result: RefreshResult) -> dict[str, object]:
@@ -102,6 +128,8 @@ async def fetch(
             return await _get(client, url, headers, time_limit, max_bytes)
     except TimeoutError as exc:
         raise FetchFailed(f"timed out after {time_limit:g} s") from exc
+    except Refused as exc:
+        raise FetchFailed(exc.reason) from exc
     except httpx.TimeoutException as exc:
         raise FetchFailed(f"timed out after {time_limit:g} s ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
@@ -116,6 +144,9 @@ async def _get(
             return Fetched(None, None, None)
         if not response.is_success:
             raise FetchFailed(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            raise FetchFailed(f"the list is larger than {max_bytes} bytes ({length} announced)")
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():

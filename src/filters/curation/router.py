@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.curation import categories, entries, publishing, refresh, service, sources, versions
+from filters.curation.egress import Egress
 from filters.curation.errors import (
     BuiltinCategory,
     CategoryExists,
@@ -76,6 +77,11 @@ class Curator(Protocol):
     def now(self) -> datetime: ...
 
     def snapshot_path(self, number: int) -> Path: ...
+
+    @property
+    def egress(self) -> Egress:
+        """Where URL sources may be fetched from (public addresses and allowed networks)."""
+        ...
 
     async def activate(self, number: int) -> None:
         """Put a committed version in force in every process."""
@@ -167,7 +173,7 @@ def create_router(
     )
     async def create_filter_source(body: SourceCreate, staff: CuratorDep) -> SourceRead:
         """Add a source: a URL refreshed on an interval, a file imported by hand, or manual."""
-        row = await sources.create(staff.session, body, now=staff.now())
+        row = await sources.create(staff.session, body, now=staff.now(), egress=staff.egress)
         await staff.record(
             "curation.source_created", "filter_source", row.id, body.model_dump(mode="json")
         )
@@ -187,7 +193,9 @@ def create_router(
     ) -> SourceRead:
         """Rename, enable or disable, or change the URL, format, interval or auto-publishing."""
         row = await sources.get(staff.session, source_id)
-        changed = await sources.update(staff.session, row, body, now=staff.now())
+        changed = await sources.update(
+            staff.session, row, body, now=staff.now(), egress=staff.egress
+        )
         await staff.record("curation.source_updated", "filter_source", row.id, changed)
         return await sources.read(staff.session, row)
 
@@ -253,7 +261,7 @@ def create_router(
     async def refresh_filter_source(source_id: uuid.UUID, staff: CuratorDep) -> RefreshRead:
         """Fetch a URL source's list now (a conditional GET) and import it if it changed."""
         row = await sources.get(staff.session, source_id)
-        async with refresh.new_client() as client:
+        async with refresh.new_client(staff.egress) as client:
             result = await refresh.refresh_source(
                 staff.session,
                 row,

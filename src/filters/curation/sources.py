@@ -3,6 +3,8 @@
 A source's settings must fit its kind: only URL sources have a URL and a refresh interval,
 and manual sources take entries one by one, never an imported list. The ``manual:<category>``
 names belong to the manual sources ``service.manual_source`` creates for each category.
+A URL our servers may not fetch (see ``egress``) is refused when it is given, not at its
+first refresh.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.curation import repository, service
+from filters.curation.egress import PUBLIC_ONLY, Egress, Refused
 from filters.curation.errors import (
     ImportRefused,
     InvalidList,
@@ -43,6 +46,13 @@ def _check_name(name: str) -> None:
             f"Names starting with {service.MANUAL_PREFIX!r} belong to the categories' own "
             "manual sources."
         )
+
+
+def _check_url(url: str, egress: Egress) -> None:
+    try:
+        egress.check_url(url)
+    except Refused as exc:
+        raise InvalidSource(f"The URL is refused: {exc.reason}") from exc
 
 
 async def get(session: AsyncSession, source_id: uuid.UUID) -> Source:
@@ -92,11 +102,15 @@ async def _reads(session: AsyncSession, rows: list[Source]) -> list[SourceRead]:
     ]
 
 
-async def create(session: AsyncSession, body: SourceCreate, *, now: datetime) -> Source:
+async def create(
+    session: AsyncSession, body: SourceCreate, *, now: datetime, egress: Egress = PUBLIC_ONLY
+) -> Source:
     _check_name(body.name)
     is_url = body.kind == "url"
     if is_url != (body.url is not None):
         raise InvalidSource("A URL source needs a url, and only URL sources have one.")
+    if body.url is not None:
+        _check_url(str(body.url), egress)
     if not is_url and (body.refresh_interval_seconds is not None or body.auto_publish):
         raise InvalidSource("Only URL sources are refreshed and publish themselves.")
     if body.kind == "manual" and body.format is not None:
@@ -118,7 +132,12 @@ async def create(session: AsyncSession, body: SourceCreate, *, now: datetime) ->
 
 
 async def update(
-    session: AsyncSession, source: Source, body: SourceUpdate, *, now: datetime
+    session: AsyncSession,
+    source: Source,
+    body: SourceUpdate,
+    *,
+    now: datetime,
+    egress: Egress = PUBLIC_ONLY,
 ) -> dict[str, Any]:
     """Apply the fields given; returns what changed, for the audit log.
 
@@ -132,6 +151,8 @@ async def update(
         raise InvalidSource("A URL source needs a url.")
     if source.kind == "manual" and body.format is not None:
         raise InvalidSource("Manual sources have no list format.")
+    if body.url is not None:
+        _check_url(str(body.url), egress)
     changed: dict[str, Any] = {}
     if body.name is not None and body.name != source.name:
         if source.name.startswith(service.MANUAL_PREFIX):

@@ -1,17 +1,26 @@
 """A list server on 127.0.0.1 for refresh tests: a real socket, so the real httpx client runs.
 
 It serves one list with an ETag and a Last-Modified, answers 304 to a request carrying either
-validator, and can be told to fail: an error status, or hanging until the client gives up.
+validator, and can be told to fail: an error status, or hanging until the client gives up. It
+can also listen on another loopback address, redirect every request, or speak TLS.
+
+Sources may reach a loopback address only when it is allowed: ``LOOPBACK`` allows them all.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import IPv4Network
+
+from filters.curation.egress import Egress
+
+LOOPBACK = Egress((IPv4Network("127.0.0.0/8"),))
 
 
 @dataclass
@@ -22,12 +31,16 @@ class ListServer:
     status: int = 200  # anything but 200 is sent as an error with that status
     hang: bool = False  # wait (until the server stops) instead of answering
     requests: list[dict[str, str]] = field(default_factory=list)  # headers of each request
+    host: str = "127.0.0.1"
+    redirect: str | None = None  # answer every request with a 302 to this location
+    tls: ssl.SSLContext | None = None
+    keep_alive: bool = False  # HTTP/1.1, connections kept open; HTTP/1.0 closes each one
     port: int = 0
     _release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/list.txt"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}/list.txt"
 
     def publish(self, lines: list[str], *, etag: str, last_modified: str) -> None:
         """Serve a new version of the list with new validators."""
@@ -38,10 +51,18 @@ class ListServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if server.keep_alive else "HTTP/1.0"
+
             def do_GET(self) -> None:
                 server.requests.append({k.lower(): v for k, v in self.headers.items()})
                 if server.hang:
                     server._release.wait(30)
+                    return
+                if server.redirect is not None:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if server.status != 200:
                     self.send_error(server.status)
@@ -72,8 +93,10 @@ class ListServer:
 
     @contextmanager
     def running(self) -> Iterator[ListServer]:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        httpd = ThreadingHTTPServer((self.host, 0), self._handler())
         httpd.daemon_threads = True
+        if self.tls is not None:
+            httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True)
         self.port = httpd.server_address[1]
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
@@ -95,6 +118,8 @@ def closed_port_url() -> str:
 
 
 @contextmanager
-def list_server() -> Iterator[ListServer]:
-    with ListServer().running() as server:
+def list_server(
+    host: str = "127.0.0.1", tls: ssl.SSLContext | None = None, *, keep_alive: bool = False
+) -> Iterator[ListServer]:
+    with ListServer(host=host, tls=tls, keep_alive=keep_alive).running() as server:
         yield server

@@ -24,7 +24,7 @@ from filters.engine.snapshot import Snapshot
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
 from parental.runtime import Runtime
-from tests.filters.curation.listserver import ListServer, closed_port_url
+from tests.filters.curation.listserver import LOOPBACK, ListServer, closed_port_url
 
 HOUR = 3600
 V1 = ["0.0.0.0 malware-one.test", "0.0.0.0 malware-two.test"]
@@ -35,7 +35,7 @@ DATE2 = "Wed, 25 Nov 2026 08:00:00 GMT"
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with refresh.new_client() as http:
+    async with refresh.new_client(LOOPBACK) as http:
         yield http
 
 
@@ -51,7 +51,7 @@ async def feed(runtime: Runtime, url: str, **fields: Any) -> Source:
                 **fields,
             }
         )
-        return await sources.create(session, body, now=runtime.clock.now())
+        return await sources.create(session, body, now=runtime.clock.now(), egress=LOOPBACK)
 
 
 async def run(
