@@ -133,6 +133,10 @@ class ParentalSettings(BaseSettings):
     rpz_ttl_seconds: int = 300
     rpz_transfer_clients: list[str] = ["127.0.0.1", "::1"]
     rpz_ixfr_window: int = 10  # versions an IXFR client may be behind; further: AXFR
+    # Published versions whose snapshot and zone files the worker keeps besides the one in
+    # force (never fewer than rpz_ixfr_window: IXFR answers from them). A version pruned from
+    # disk can still be rolled back to, and its zone written again: both come from SQL.
+    filter_snapshot_keep_versions: int = Field(default=10, ge=1)
 
     # URL sources are fetched only from public addresses (see filters.curation.egress); these
     # networks are allowed as well, e.g. ["10.20.0.0/16"] for an internal mirror of the lists.

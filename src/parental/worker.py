@@ -10,14 +10,15 @@ decision (or the child's last ask, when nobody answered). The filter's query log
 ``filter_query_log_retention_days`` after the minute it records.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
-``filters.curation.refresh``).
+``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
+``filter_snapshot_keep_versions`` behind the one in force are deleted with each purge.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from filters.activity import service as filter_activity
@@ -32,6 +33,7 @@ from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
 from parental.lines import bindings as line_bindings
+from parental.rpz import runtime_zone_cache
 from parental.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class PurgeReport:
     line_bindings: int = 0
     unblock_requests: int = 0
     filter_query_log: int = 0
+    published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
     def total(self) -> int:
@@ -67,7 +70,7 @@ class PurgeReport:
 
 
 async def purge_expired(runtime: Runtime) -> PurgeReport:
-    """Delete expired credentials and data; one transaction."""
+    """Delete expired credentials and data in one transaction, then old published files."""
     now = runtime.clock.now()
     settings = runtime.settings
     async with transaction(runtime.sessions) as session:
@@ -102,9 +105,29 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
                 session, before=now - timedelta(days=settings.filter_query_log_retention_days)
             ),
         )
+    report = replace(report, published_files=await prune_published_files(runtime))
     if report.total:
         log.info("purged %s", report)
     return report
+
+
+async def prune_published_files(runtime: Runtime) -> int:
+    """Delete the snapshot and RPZ zone files of versions more than the kept number behind
+    the one in force (never fewer than the IXFR window); returns how many went."""
+    settings = runtime.settings
+    keep = max(settings.filter_snapshot_keep_versions, settings.rpz_ixfr_window)
+    try:
+        removed = runtime.snapshots.prune(keep)
+        async with runtime.sessions() as session:
+            latest = await curation.latest_version(session)
+        if latest:
+            removed += runtime_zone_cache(runtime).prune(latest - keep)
+    except OSError:
+        log.exception("pruning published files failed; trying again next round")
+        return 0
+    if removed:
+        log.info("pruned %d published files: %s", len(removed), " ".join(p.name for p in removed))
+    return len(removed)
 
 
 REFRESH_ACTOR = "system:refresh"

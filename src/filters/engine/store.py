@@ -6,6 +6,13 @@ and sends a notice; each process swaps its reference when the notice arrives, an
 ``CURRENT`` on a short interval, so a missed notice (Redis down, or processes on one machine
 without Redis) delays a swap by at most that interval. A swap is a single reference assignment:
 a lookup in flight finishes on the snapshot it started with.
+
+Files of old versions are pruned (``prune``, run by the worker): the version in force, the
+versions just before it and any newer one (a publish under way) stay. A process that still
+maps a pruned file keeps answering from it: on Linux (POSIX) unlinking removes the name, not
+the data, which stays readable until the last mapping closes. Only opening it anew would
+fail, and a process opens only the version ``CURRENT`` names, which is never pruned. (Windows
+refuses to delete an open file; such a file is left for the next round.)
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "filters.snapshot"
 POINTER = "CURRENT"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 class SnapshotStore:
@@ -45,6 +56,37 @@ class SnapshotStore:
     def path_for_number(self, number: int) -> Path:
         """The file of a numbered version (curation numbers its versions 1, 2, ...)."""
         return self.path_for(str(number))
+
+    def pointed(self) -> str | None:
+        """The version ``CURRENT`` names (None before anything is published)."""
+        try:
+            return (self.directory / POINTER).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+
+    def prune(self, keep: int) -> list[Path]:
+        """Delete the files of numbered versions more than ``keep`` before the one in force.
+
+        Files not named by a number, and the version this process answers from, stay; so does
+        everything when ``CURRENT`` names no numbered version. Returns the files deleted.
+        """
+        current = self.pointed()
+        if current is None or not _is_number(current):
+            return []
+        below = int(current) - keep
+        removed = []
+        for path in self.directory.glob("*.snap"):
+            if not _is_number(path.stem) or int(path.stem) >= below or path.stem == self.version:
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:  # another worker pruned it first
+                continue
+            except PermissionError as exc:  # open elsewhere, on a system that forbids this
+                log.info("snapshot %s not pruned yet: %s", path.name, exc)
+                continue
+            removed.append(path)
+        return sorted(removed)
 
     def activate(self, version: str) -> None:
         """Make ``version`` (already compiled into ``path_for(version)``) the one in force."""
