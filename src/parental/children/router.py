@@ -85,7 +85,7 @@ async def update_child(
 async def delete_child(
     child: OwnedChild, account: CurrentAccount, session: SessionDep, clock: ClockDep, ip: ClientIP
 ) -> None:
-    """Remove a child, the child's devices and pairing codes."""
+    """Remove a child with the child's devices, pairing codes and filter data."""
     await service.remove_child(session, child=child, account=account, now=clock.now(), ip=ip)
 
 

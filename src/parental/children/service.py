@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.audit import service as audit
 from parental.auth.models import Account
-from parental.children import repository
+from parental.children import erasure, repository
 from parental.children.errors import (
     ChildNotFound,
     InvalidBirthdate,
@@ -165,7 +165,9 @@ async def update_child(
 async def remove_child(
     session: AsyncSession, *, child: Child, account: Account, now: datetime, ip: str | None = None
 ) -> None:
-    """Remove a child and, with it, the child's devices and pairing codes."""
+    """Remove a child and, with it, the child's devices, pairing codes and filter data (see
+    ``erasure``); the audit row says how many rows of each kind went."""
+    erased = await erasure.erase_filter_data(session, child)
     await audit.record(
         session,
         at=now,
@@ -176,6 +178,7 @@ async def remove_child(
         subject_type="child",
         subject_id=child.id,
         ip=ip,
+        details={"erased": erased},
     )
     await repository.delete(session, child)
 

@@ -1,0 +1,107 @@
+"""What goes with a removed child besides the ``children`` row: the filter's data about them.
+
+The filter package keeps a child's rows by id, with no foreign key to ``children`` (packages
+refer to each other's rows by id only), so the database cannot cascade them; this module
+deletes them in the transaction that deletes the child:
+
+- verdict counts, blocked names and the query log (what the child looked up);
+- unblock requests the child sent from the block page;
+- the child's filter profile and the guardian's own entries in it;
+- report submissions about the child. A report only this child's submissions made is deleted;
+  one others reported too keeps their submissions, their count and, as its target, the
+  earliest remaining reporter's text rather than this child's;
+- the bindings of the child's line: the line stays (it is the carrier's, under the guardian's
+  contract), but its bindings say which address the child's phone held when. A session still
+  live is bound again by its next accounting update, to a line without a child.
+
+Devices and pairing codes go by ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
+keys on for every connection). Audit events stay: they are the family's record of what was
+done, the removal included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Delete, delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filters.activity.models import BlockedHost, LoggedQuery, VerdictCount
+from filters.profiles.models import FilterProfile, FilterProfileEntry
+from filters.reports.models import FilterReport, FilterReportSubmission
+from filters.unblock.models import UnblockRequest
+from parental.children.models import Child
+from parental.lines.models import LineBinding
+
+
+async def _count(session: AsyncSession, statement: Delete) -> int:
+    result: Any = await session.execute(statement, execution_options={"synchronize_session": False})
+    return int(result.rowcount or 0)
+
+
+async def erase_filter_data(session: AsyncSession, child: Child) -> dict[str, int]:
+    """Delete the filter's rows about ``child``; returns how many of each kind went."""
+    profiles = select(FilterProfile.id).where(FilterProfile.child_id == child.id)
+    erased = {
+        "verdict_counts": await _count(
+            session, delete(VerdictCount).where(VerdictCount.child_id == child.id)
+        ),
+        "blocked_names": await _count(
+            session, delete(BlockedHost).where(BlockedHost.child_id == child.id)
+        ),
+        "query_log": await _count(
+            session, delete(LoggedQuery).where(LoggedQuery.child_id == child.id)
+        ),
+        "unblock_requests": await _count(
+            session, delete(UnblockRequest).where(UnblockRequest.child_id == child.id)
+        ),
+        "profile_entries": await _count(
+            session,
+            delete(FilterProfileEntry).where(FilterProfileEntry.profile_id.in_(profiles)),
+        ),
+        "profiles": await _count(
+            session, delete(FilterProfile).where(FilterProfile.child_id == child.id)
+        ),
+        **await _erase_reports(session, child.id),
+        "line_bindings": await _count(
+            session, delete(LineBinding).where(LineBinding.line_id == child.line_id)
+        ),
+    }
+    return {kind: count for kind, count in erased.items() if count}
+
+
+async def _erase_reports(session: AsyncSession, child_id: uuid.UUID) -> dict[str, int]:
+    touched = list(
+        await session.scalars(
+            select(FilterReportSubmission.report_id)
+            .where(FilterReportSubmission.child_id == child_id)
+            .distinct()
+        )
+    )
+    if not touched:
+        return {}
+    submissions = await _count(
+        session,
+        delete(FilterReportSubmission).where(FilterReportSubmission.child_id == child_id),
+    )
+    remaining = select(FilterReportSubmission).where(
+        FilterReportSubmission.report_id == FilterReport.id
+    )
+    reports = await _count(
+        session,
+        delete(FilterReport).where(FilterReport.id.in_(touched), ~exists(remaining)),
+    )
+    first = remaining.order_by(FilterReportSubmission.created_at, FilterReportSubmission.id)
+    await session.execute(
+        update(FilterReport)
+        .where(FilterReport.id.in_(touched))
+        .values(
+            reporter_count=remaining.with_only_columns(func.count()).scalar_subquery(),
+            target=first.with_only_columns(FilterReportSubmission.target)
+            .limit(1)
+            .scalar_subquery(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return {"report_submissions": submissions, "reports": reports}

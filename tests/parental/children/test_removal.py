@@ -1,0 +1,247 @@
+"""Removing a child removes the filter's data about the child in the same request: counts,
+blocked names, query log, unblock requests, profile and entries, report submissions, the
+line's bindings. The family's other child keeps all of theirs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filters.activity.models import BlockedHost, LoggedQuery, VerdictCount
+from filters.profiles.models import FilterProfile, FilterProfileEntry
+from filters.reports.models import FilterReport, FilterReportSubmission
+from filters.unblock.models import UnblockRequest
+from parental.kit.db import Base, transaction
+from parental.lines.models import Line, LineBinding
+from parental.models import AuditEvent, Device, PairingCode
+from parental.runtime import Runtime
+from tests.parental.factories import FamilyWorld, add_child, register_line
+
+SECOND_LINE = "+77071234568"
+# Tables holding a child id, and what removing the child does to them.
+ERASED = {
+    "filter_verdict_counts": VerdictCount,
+    "filter_blocked_hosts": BlockedHost,
+    "filter_query_log": LoggedQuery,
+    "unblock_requests": UnblockRequest,
+    "filter_profiles": FilterProfile,
+    "filter_report_submissions": FilterReportSubmission,
+}
+CASCADED = {"devices": Device, "pairing_codes": PairingCode}
+KEPT = {"audit_events": AuditEvent}  # the family's record, the removal included
+
+
+def test_every_table_with_a_child_id_is_accounted_for() -> None:
+    holding = {t.name for t in Base.metadata.tables.values() if "child_id" in t.columns}
+    assert holding - {"children"} == set(ERASED) | set(CASCADED) | set(KEPT)
+
+
+def open_report(host: str, at: datetime) -> FilterReport:
+    return FilterReport(
+        kind="wrongly_blocked",
+        target=f"https://{host}/",
+        host=host,
+        path="",
+        open_key=host,
+        status="open",
+        reporter_count=0,
+        created_at=at,
+        last_reported_at=at,
+    )
+
+
+def submission(
+    report: FilterReport, child_id: uuid.UUID | None, text: str, at: datetime
+) -> FilterReportSubmission:
+    report.reporter_count += 1
+    return FilterReportSubmission(
+        report_id=report.id,
+        reporter_type="device" if child_id else "block_page",
+        reporter_id=None,
+        child_id=child_id,
+        target=text,
+        created_at=at,
+    )
+
+
+async def seed(
+    session: AsyncSession, child_id: uuid.UUID, line_id: uuid.UUID, at: datetime
+) -> None:
+    """A row in every filter table about ``child_id``, and a binding of its line."""
+    day = at.date()
+    session.add_all(
+        [
+            VerdictCount(child_id=child_id, day=day, category="", action="allow", count=7),
+            BlockedHost(
+                child_id=child_id,
+                day=day,
+                host="casino.test",
+                category="gambling",
+                count=2,
+                last_at=at,
+            ),
+            LoggedQuery(
+                id=uuid.uuid4(),
+                child_id=child_id,
+                occurred_at=at,
+                host="casino.test",
+                action="block",
+                category="gambling",
+                count=1,
+            ),
+            UnblockRequest(
+                child_id=child_id,
+                host="casino.test",
+                category="gambling",
+                open_key=None,
+                status="denied",
+                ask_count=1,
+                created_at=at,
+                last_asked_at=at,
+            ),
+            LineBinding(
+                session_id=f"s-{child_id}",
+                line_id=line_id,
+                network=f"10.{child_id.int % 250}.2.3",
+                started_at=at,
+                expires_at=at + timedelta(minutes=30),
+                updated_at=at,
+            ),
+        ]
+    )
+    profile = FilterProfile(
+        child_id=child_id, timezone="Asia/Almaty", categories={}, created_at=at, updated_at=at
+    )
+    session.add(profile)
+    await session.flush()
+    session.add(
+        FilterProfileEntry(
+            profile_id=profile.id,
+            host="games.test",
+            scope="subtree",
+            action="allow",
+            created_by="guardian",
+            created_at=at,
+        )
+    )
+    await session.flush()
+
+
+async def rows_of(session: AsyncSession, child_id: uuid.UUID, line_id: uuid.UUID) -> dict[str, int]:
+    counts = {}
+    for name, model in ERASED.items():
+        column: Any = model.child_id  # type: ignore[attr-defined]
+        counts[name] = await session.scalar(
+            select(func.count()).select_from(model).where(column == child_id)
+        )
+    counts["filter_profile_entries"] = await session.scalar(
+        select(func.count())
+        .select_from(FilterProfileEntry)
+        .join(FilterProfile, FilterProfile.id == FilterProfileEntry.profile_id)
+        .where(FilterProfile.child_id == child_id)
+    )
+    counts["line_bindings"] = await session.scalar(
+        select(func.count()).select_from(LineBinding).where(LineBinding.line_id == line_id)
+    )
+    return {name: int(count or 0) for name, count in counts.items()}
+
+
+async def line_id(session: AsyncSession, msisdn: str) -> uuid.UUID:
+    found = await session.scalar(select(Line.id).where(Line.msisdn == msisdn))
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+async def two_children(
+    client: httpx.AsyncClient, carrier: dict[str, str], family: FamilyWorld
+) -> tuple[str, str]:
+    await register_line(client, carrier, SECOND_LINE, family.guardian.phone)
+    second = await add_child(client, family.guardian, SECOND_LINE, name="Dana")
+    return family.child_id, second["id"]
+
+
+async def test_removing_a_child_removes_the_childs_filter_data_and_only_theirs(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    family: FamilyWorld,
+    two_children: tuple[str, str],
+) -> None:
+    gone, stays = (uuid.UUID(c) for c in two_children)
+    at = runtime.clock.now()
+    async with transaction(runtime.sessions) as session:
+        gone_line, stays_line = (
+            await line_id(session, family.line),
+            await line_id(session, SECOND_LINE),
+        )
+        await seed(session, gone, gone_line, at)
+        await seed(session, stays, stays_line, at)
+        # Reports: one only the removed child made, one both children made (the removed
+        # child first), one the removed child and the block page made.
+        alone, shared, mixed = (open_report(h, at) for h in ("a.test", "b.test", "c.test"))
+        session.add_all([alone, shared, mixed])
+        await session.flush()
+        later = at + timedelta(minutes=1)
+        session.add_all(
+            [
+                submission(alone, gone, "https://a.test/private?q=1", at),
+                submission(shared, gone, "https://b.test/the-removed-childs-words", at),
+                submission(shared, stays, "https://b.test/", later),
+                submission(mixed, gone, "c.test/x", at),
+                submission(mixed, None, "c.test", later),
+            ]
+        )
+    async with runtime.sessions() as session:
+        before = await rows_of(session, stays, stays_line)
+        assert min((await rows_of(session, gone, gone_line)).values()) >= 1
+
+    removed = await client.delete(f"/v1/children/{gone}", headers=family.guardian.headers)
+    assert removed.status_code == 204, removed.text
+
+    async with runtime.sessions() as session:
+        assert set((await rows_of(session, gone, gone_line)).values()) == {0}
+        assert await rows_of(session, stays, stays_line) == before
+        reports = {
+            r.host: (r.reporter_count, r.target)
+            for r in await session.scalars(select(FilterReport))
+        }
+        assert reports == {"b.test": (1, "https://b.test/"), "c.test": (1, "c.test")}
+        assert await session.get(Line, gone_line) is not None  # the carrier's line stays
+        event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "child.removed"))
+        assert event is not None
+        assert event.details["erased"] == {
+            "verdict_counts": 1,
+            "blocked_names": 1,
+            "query_log": 1,
+            "unblock_requests": 1,
+            "profile_entries": 1,
+            "profiles": 1,
+            "report_submissions": 3,
+            "reports": 1,
+            "line_bindings": 1,
+        }
+    other = await client.get(f"/v1/children/{stays}", headers=family.guardian.headers)
+    assert other.status_code == 200
+
+
+async def test_a_child_added_again_on_the_line_starts_with_no_filter_data(
+    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld
+) -> None:
+    async with transaction(runtime.sessions) as session:
+        line = await line_id(session, family.line)
+        await seed(session, uuid.UUID(family.child_id), line, runtime.clock.now())
+    removed = await client.delete(
+        f"/v1/children/{family.child_id}", headers=family.guardian.headers
+    )
+    assert removed.status_code == 204, removed.text
+
+    again = await add_child(client, family.guardian, family.line, birthdate=str(date(2016, 1, 1)))
+
+    async with runtime.sessions() as session:
+        assert set((await rows_of(session, uuid.UUID(again["id"]), line)).values()) == {0}
