@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.activity import service as activity
 from filters.activity.schemas import ActivityRead, QueryLogPage
-from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
-from parental.auth.models import Account
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.children.models import Child
 from parental.children.monitoring import local_today
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.db import transaction
@@ -74,35 +69,6 @@ router = APIRouter(
 )
 
 
-async def _viewed(
-    session: AsyncSession,
-    child: Child,
-    account: Account,
-    *,
-    now: datetime,
-    action: str,
-    ip: str,
-    details: dict[str, Any],
-) -> None:
-    """Refuse the read unless monitoring applies to the child, and tell the child about it."""
-    status = await children.monitoring_of(session, child, now)
-    if not status.active:
-        raise MonitoringInactive()
-    await audit.record(
-        session,
-        at=now,
-        action=action,
-        actor=audit.Actor("guardian", str(account.id)),
-        family_id=child.family_id,
-        child_id=child.id,
-        subject_type="child",
-        subject_id=child.id,
-        child_visible=True,
-        ip=ip,
-        details=details,
-    )
-
-
 @router.get("/children/{child_id}/filter-activity")
 async def get_filter_activity(
     child: OwnedChild,
@@ -118,7 +84,7 @@ async def get_filter_activity(
     Each API process writes its counts every few seconds, so the last seconds may be missing.
     """
     now = runtime.clock.now()
-    await _viewed(
+    await children.monitored_read(
         session,
         child,
         account,
@@ -167,7 +133,7 @@ async def list_filter_queries(
     """
     if since is not None and until is not None and since > until:
         raise InvalidPeriod()
-    await _viewed(
+    await children.monitored_read(
         session,
         child,
         account,

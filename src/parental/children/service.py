@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from parental.children.errors import (
     InvalidBirthdate,
     LineNotRegistered,
     LineTaken,
+    MonitoringInactive,
     NotAMinor,
     UnknownTimezone,
 )
@@ -195,4 +197,35 @@ def _read(child: Child, line: Line, status: Monitoring) -> ChildRead:
         monitoring=MonitoringRead(
             active=status.active, ends_on=status.ends_on, reasons=status.reasons
         ),
+    )
+
+
+async def monitored_read(
+    session: AsyncSession,
+    child: Child,
+    account: Account,
+    *,
+    now: datetime,
+    action: str,
+    ip: str,
+    details: dict[str, Any],
+) -> None:
+    """Before a guardian reads the child's monitored data (filter activity, locations, alarms):
+    refuse unless monitoring applies to the child now (``MonitoringInactive``), and write the
+    audit row the child's device shows ("your parent checked ...")."""
+    status = await monitoring_of(session, child, now)
+    if not status.active:
+        raise MonitoringInactive()
+    await audit.record(
+        session,
+        at=now,
+        action=action,
+        actor=audit.Actor("guardian", str(account.id)),
+        family_id=child.family_id,
+        child_id=child.id,
+        subject_type="child",
+        subject_id=child.id,
+        child_visible=True,
+        ip=ip,
+        details=details,
     )
