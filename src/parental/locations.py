@@ -1,0 +1,229 @@
+"""Wiring location fixes into the API: who may upload a child's fixes (the child's paired
+device, the carrier for the child's line) and who may see them (the child's guardians), what
+reacts to new fixes (``fix_listeners``), and the audit rows the child's device shows.
+
+Monitoring rules apply to both ends: a device or line of a child no longer monitored (18, or
+the line is not an active child SIM under a guardian's contract) stores nothing, and guardians
+read nothing of that child. The device hears it as the same 403 its guardians get; the
+carrier's positions are accepted and ignored (202), as for line bindings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parental.alarms import fix_listener as alarm_listener
+from parental.audit import service as audit
+from parental.auth.dependencies import CurrentAccount
+from parental.auth.errors import InvalidAccessToken
+from parental.children import repository as children_repository
+from parental.children import service as children
+from parental.children.dependencies import OwnedChild
+from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.children.models import Child
+from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.devices.dependencies import CurrentDevice
+from parental.devices.errors import InvalidDeviceToken
+from parental.kit.cache import Cache
+from parental.kit.notices import Notices
+from parental.lines import repository as lines_repository
+from parental.lines import service as lines
+from parental.lines.dependencies import CarrierKey
+from parental.lines.errors import InvalidMsisdn, InvalidServiceKey, LineInactive, LineNotFound
+from parental.places import place_tracker
+from parental.runtime import Runtime
+from parental.settings import ParentalSettings
+from telemetry.locations.fix import FixListener
+from telemetry.locations.router import (
+    Ignored,
+    create_carrier_router,
+    create_device_router,
+    create_guardian_router,
+)
+from telemetry.locations.service import Outlets, Policy
+
+
+def fix_listeners(runtime: Runtime) -> list[FixListener]:
+    """What reacts to a child's new fixes, in the transaction that stores them (geofences,
+    alarms); the events they return are published once it has committed."""
+    return [place_tracker(runtime), alarm_listener(runtime)]
+
+
+async def location_listeners(runtime: RuntimeDep) -> list[FixListener]:
+    return fix_listeners(runtime)
+
+
+Listeners = Annotated[list[FixListener], Depends(location_listeners)]
+
+
+def location_policy(settings: ParentalSettings) -> Policy:
+    return Policy(
+        max_future_skew=timedelta(seconds=settings.location_max_future_skew_seconds),
+        retention=timedelta(days=settings.location_retention_days),
+        max_accuracy_m=settings.location_max_accuracy_m,
+        carrier_max_accuracy_m=settings.location_carrier_max_accuracy_m,
+        carrier_fallback=timedelta(seconds=settings.location_carrier_fallback_seconds),
+        cache_seconds=settings.location_latest_cache_seconds,
+    )
+
+
+async def _require_monitoring(session: AsyncSession, child: Child, now: datetime) -> None:
+    if not (await children.monitoring_of(session, child, now)).active:
+        raise MonitoringInactive()
+
+
+@dataclass
+class ChildUploader:
+    """The ``Uploader`` of ``telemetry.locations.router``: a child's device, or the carrier
+    (``device_id`` None) for the child's line."""
+
+    session: AsyncSession
+    runtime: Runtime
+    child_id: uuid.UUID
+    device_id: uuid.UUID | None
+    listeners: list[FixListener]
+
+    @property
+    def policy(self) -> Policy:
+        return location_policy(self.runtime.settings)
+
+    @property
+    def outlets(self) -> Outlets:
+        return Outlets(self.runtime.cache, self.runtime.notices, self.runtime.bus)
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+
+async def device_uploader(
+    device: CurrentDevice, session: SessionDep, runtime: RuntimeDep, listeners: Listeners
+) -> ChildUploader:
+    """The calling device, if monitoring applies to its child (403 otherwise)."""
+    child = await children_repository.get(session, device.child_id)
+    assert child is not None  # devices.child_id is a foreign key with cascade
+    await _require_monitoring(session, child, runtime.clock.now())
+    return ChildUploader(session, runtime, child.id, device.id, listeners)
+
+
+@dataclass
+class CarrierLocator:
+    """The ``LineLocator``: the carrier's positions go to the child on the line, if any."""
+
+    session: AsyncSession
+    runtime: Runtime
+    listeners: list[FixListener]
+
+    async def uploader(self, msisdn: str) -> ChildUploader | Ignored:
+        number = lines.carrier_msisdn(msisdn, self.runtime.settings.carrier_regions)
+        line = await lines_repository.get_line_by_msisdn(self.session, number)
+        if line is None:
+            raise LineNotFound()
+        if not line.active:
+            raise LineInactive()
+        if not line.is_child_sim:
+            return Ignored("not_child_sim")
+        child = await children_repository.by_line(self.session, line.id)
+        if child is None:
+            return Ignored("no_child")
+        status = await children.monitoring_of(self.session, child, self.runtime.clock.now())
+        if not status.active:
+            return Ignored("not_monitored")
+        return ChildUploader(self.session, self.runtime, child.id, None, self.listeners)
+
+
+async def carrier_locator(
+    key: CarrierKey, session: SessionDep, runtime: RuntimeDep, listeners: Listeners
+) -> CarrierLocator:
+    """Authenticate the carrier first: no line in a path is looked at before that."""
+    return CarrierLocator(session, runtime, listeners)
+
+
+@dataclass
+class GuardianViewer:
+    """The ``Viewer``: a guardian of the child, monitoring applying; every read is audited."""
+
+    session: AsyncSession
+    runtime: Runtime
+    child: Child
+    account_id: uuid.UUID
+    ip: str
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.child.id
+
+    @property
+    def policy(self) -> Policy:
+        return location_policy(self.runtime.settings)
+
+    @property
+    def cache(self) -> Cache:
+        return self.runtime.cache
+
+    @property
+    def notices(self) -> Notices:
+        return self.runtime.notices
+
+    @property
+    def stream_heartbeat(self) -> float:
+        return self.runtime.settings.location_stream_heartbeat_seconds
+
+    @property
+    def stream_lifetime(self) -> float:
+        return self.runtime.settings.location_stream_max_seconds
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    async def viewed(self, action: str, details: dict[str, Any]) -> None:
+        await audit.record(
+            self.session,
+            at=self.now(),
+            action=action,
+            actor=audit.Actor("guardian", str(self.account_id)),
+            family_id=self.child.family_id,
+            child_id=self.child.id,
+            subject_type="child",
+            subject_id=self.child.id,
+            child_visible=True,
+            ip=self.ip,
+            details=details,
+        )
+
+
+async def guardian_viewer(
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> GuardianViewer:
+    """A guardian of the child in the path (404 otherwise), while monitoring applies (403)."""
+    await _require_monitoring(session, child, runtime.clock.now())
+    return GuardianViewer(session, runtime, child, account.id, ip)
+
+
+def device_locations_router() -> APIRouter:
+    return create_device_router(
+        uploader=device_uploader, caller_errors=(InvalidDeviceToken, MonitoringInactive)
+    )
+
+
+def carrier_locations_router() -> APIRouter:
+    return create_carrier_router(
+        locator=carrier_locator,
+        caller_errors=(InvalidServiceKey, InvalidMsisdn, LineNotFound, LineInactive),
+    )
+
+
+def child_locations_router() -> APIRouter:
+    return create_guardian_router(
+        viewer=guardian_viewer,
+        caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive),
+    )

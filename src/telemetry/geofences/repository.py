@@ -1,0 +1,138 @@
+"""Every SQL statement of places and geofence events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from telemetry.geofences.models import Place, PlaceEventRow
+
+
+async def add(session: AsyncSession, place: Place) -> None:
+    session.add(place)
+    await session.flush()
+
+
+async def count_for_child(session: AsyncSession, child_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Place).where(Place.child_id == child_id)
+    )
+    return int(count or 0)
+
+
+async def for_child(session: AsyncSession, child_id: uuid.UUID) -> list[Place]:
+    rows = await session.scalars(
+        select(Place).where(Place.child_id == child_id).order_by(Place.created_at, Place.id)
+    )
+    return list(rows)
+
+
+async def get_for_child(
+    session: AsyncSession, child_id: uuid.UUID, place_id: uuid.UUID
+) -> Place | None:
+    place: Place | None = await session.scalar(
+        select(Place)
+        .where(Place.id == place_id, Place.child_id == child_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return place
+
+
+async def child_of(session: AsyncSession, place_id: uuid.UUID) -> uuid.UUID | None:
+    child_id: uuid.UUID | None = await session.scalar(
+        select(Place.child_id).where(Place.id == place_id)
+    )
+    return child_id
+
+
+async def lock_for_child(session: AsyncSession, child_id: uuid.UUID) -> list[Place]:
+    """The child's places, locked until the transaction ends (in id order, so two
+    transactions never wait for each other in a circle), read afresh."""
+    rows = await session.scalars(
+        select(Place)
+        .where(Place.child_id == child_id)
+        .order_by(Place.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def lock_due_checks(session: AsyncSession, now: datetime, limit: int) -> list[Place]:
+    """Places whose arrival deadline has come, earliest first; rows another worker holds are
+    skipped (it is checking them)."""
+    rows = await session.scalars(
+        select(Place)
+        .where(Place.next_check_at <= now)
+        .order_by(Place.next_check_at, Place.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def delete_place(session: AsyncSession, place: Place) -> None:
+    await session.delete(place)
+    await session.flush()
+
+
+async def insert_event(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Store an event unless one with its key exists (a retried batch, a second worker);
+    true if this call stored it. INSERT ... ON CONFLICT DO NOTHING: both engines speak it."""
+    build = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = await session.execute(
+        build(PlaceEventRow)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["child_id", "place_id", "kind", "occurred_at"])
+        .returning(PlaceEventRow.id)
+    )
+    return result.first() is not None
+
+
+async def event_page(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    place_id: uuid.UUID | None,
+) -> list[PlaceEventRow]:
+    """The child's events, newest first, ``limit`` of them after the keyset ``after``."""
+    query = select(PlaceEventRow).where(PlaceEventRow.child_id == child_id)
+    if place_id is not None:
+        query = query.where(PlaceEventRow.place_id == place_id)
+    if after is not None:
+        at, row_id = after
+        query = query.where(
+            or_(
+                PlaceEventRow.occurred_at < at,
+                and_(PlaceEventRow.occurred_at == at, PlaceEventRow.id < row_id),
+            )
+        )
+    query = query.order_by(PlaceEventRow.occurred_at.desc(), PlaceEventRow.id.desc())
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def _deleted(session: AsyncSession, statement: Any) -> int:
+    result: Any = await session.execute(statement, execution_options={"synchronize_session": False})
+    return int(result.rowcount or 0)
+
+
+async def purge_events(session: AsyncSession, before: datetime) -> int:
+    return await _deleted(session, delete(PlaceEventRow).where(PlaceEventRow.occurred_at < before))
+
+
+async def erase_child(session: AsyncSession, child_id: uuid.UUID) -> tuple[int, int]:
+    """Delete the child's events and places; how many of each went."""
+    events = await _deleted(
+        session, delete(PlaceEventRow).where(PlaceEventRow.child_id == child_id)
+    )
+    places = await _deleted(session, delete(Place).where(Place.child_id == child_id))
+    return events, places

@@ -1,0 +1,358 @@
+"""Storing fixes idempotently, announcing them, and reading a child's positions.
+
+An upload is judged fix by fix (``screening``), the fixes it may store are written in one
+multi-row insert that skips those already stored, and only the new ones, sorted by fix time,
+go to the listeners (geofences, alarms) inside the same transaction. Once that transaction has
+committed, ``announce`` moves the latest position in the cache forward, tells live streams in
+every process, and publishes the listeners' events. What is announced may be lost (Redis down):
+SQL holds the fixes, the cache expires, and reads fall back to SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parental.kit.cache import Cache
+from parental.kit.events import Event, EventBus
+from parental.kit.notices import Notices
+from parental.kit.paging import decode_cursor, encode_cursor
+from telemetry.locations import repository
+from telemetry.locations.fix import Fix, FixListener, FixSource
+from telemetry.locations.keys import carrier_fix_id, device_fix_id
+from telemetry.locations.latest import Latest, choose, device_is_current
+from telemetry.locations.models import LocationFix
+from telemetry.locations.sampling import interval_start
+from telemetry.locations.schemas import (
+    BatchResult,
+    CarrierPositionCreate,
+    FixCreate,
+    ItemResult,
+    ItemStatus,
+    LocationPage,
+    LocationRead,
+)
+from telemetry.locations.screening import Limits, screen
+from telemetry.locations.stream import publish_fixes
+
+log = logging.getLogger(__name__)
+
+_NONE = b"none"  # cached: SQL holds no such fix within the retention period
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How fixes are judged, kept and shown (from the settings of the composition root)."""
+
+    max_future_skew: timedelta
+    retention: timedelta
+    max_accuracy_m: float
+    carrier_max_accuracy_m: float
+    carrier_fallback: timedelta
+    cache_seconds: int
+
+    def limits(self, *, carrier: bool) -> Limits:
+        accuracy = self.carrier_max_accuracy_m if carrier else self.max_accuracy_m
+        return Limits(self.max_future_skew, self.retention, accuracy)
+
+
+@dataclass(frozen=True)
+class Outlets:
+    """Where committed fixes are announced: this process's kit resources."""
+
+    cache: Cache
+    notices: Notices
+    bus: EventBus
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What an upload did: the answer for the caller, and what to announce after commit."""
+
+    result: BatchResult
+    child_id: uuid.UUID
+    fixes: list[LocationRead] = field(default_factory=list)  # the new ones, by fix time
+    events: list[Event] = field(default_factory=list)
+
+
+def _fix(
+    item: FixCreate | CarrierPositionCreate, *, child_id: uuid.UUID, device_id: uuid.UUID | None
+) -> tuple[uuid.UUID, Fix]:
+    """The stored form of an uploaded fix, and its id."""
+    fixed_at = item.fixed_at.astimezone(UTC)
+    if isinstance(item, FixCreate):
+        assert device_id is not None
+        return device_fix_id(device_id, fixed_at), Fix(
+            child_id=child_id,
+            device_id=device_id,
+            fixed_at=fixed_at,
+            latitude=item.latitude,
+            longitude=item.longitude,
+            accuracy_m=item.accuracy_m,
+            source=FixSource(item.source.value),
+            altitude_m=item.altitude_m,
+            speed_mps=item.speed_mps,
+            heading_deg=item.heading_deg,
+            battery_pct=item.battery_pct,
+            charging=item.charging,
+        )
+    return carrier_fix_id(child_id, fixed_at), Fix(
+        child_id=child_id,
+        device_id=None,
+        fixed_at=fixed_at,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        accuracy_m=item.accuracy_m,
+        source=FixSource.CARRIER_CELL,
+    )
+
+
+def _row(fix_id: uuid.UUID, fix: Fix, received_at: datetime) -> dict[str, object]:
+    return {
+        "id": fix_id,
+        "child_id": fix.child_id,
+        "device_id": fix.device_id,
+        "source": fix.source.value,
+        "fixed_at": fix.fixed_at,
+        "received_at": received_at,
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "accuracy_m": fix.accuracy_m,
+        "altitude_m": fix.altitude_m,
+        "speed_mps": fix.speed_mps,
+        "heading_deg": fix.heading_deg,
+        "battery_pct": fix.battery_pct,
+        "charging": fix.charging,
+    }
+
+
+async def ingest(
+    session: AsyncSession,
+    *,
+    child_id: uuid.UUID,
+    device_id: uuid.UUID | None,
+    items: Sequence[FixCreate | CarrierPositionCreate],
+    now: datetime,
+    limits: Limits,
+    listeners: Sequence[FixListener],
+) -> Stored:
+    """Store a batch of one child's fixes (``device_id`` None: the carrier's positions) and
+    run the listeners on the new ones, in the caller's transaction."""
+    screened = screen(items, now=now, limits=limits)
+    keep = sorted(screened.keep, key=lambda pair: pair[1].fixed_at)
+    made = [_fix(item, child_id=child_id, device_id=device_id) for _, item in keep]
+    new_ids = await repository.insert_new(session, [_row(i, fix, now) for i, fix in made])
+    statuses: dict[int, ItemStatus] = dict.fromkeys(screened.repeated, ItemStatus.DUPLICATE)
+    statuses.update(dict.fromkeys(screened.rejected, ItemStatus.REJECTED))
+    new: list[tuple[uuid.UUID, Fix]] = []
+    for (index, _), (fix_id, fix) in zip(keep, made, strict=True):
+        if fix_id in new_ids:
+            statuses[index] = ItemStatus.ACCEPTED
+            new.append((fix_id, fix))
+        else:
+            statuses[index] = ItemStatus.DUPLICATE
+    events: list[Event] = []
+    if new:
+        fixes = [fix for _, fix in new]
+        for listener in listeners:
+            events.extend(await listener(session, child_id, fixes, now))
+    result = BatchResult(
+        accepted=len(new),
+        duplicate=len(items) - len(new) - len(screened.rejected),
+        rejected=len(screened.rejected),
+        items=[
+            ItemResult(
+                index=i,
+                client_id=item.client_id,
+                status=statuses[i],
+                reason=screened.rejected.get(i),
+            )
+            for i, item in enumerate(items)
+        ],
+    )
+    return Stored(result, child_id, [_read(fix_id, fix) for fix_id, fix in new], events)
+
+
+def _read(fix_id: uuid.UUID, fix: Fix) -> LocationRead:
+    return LocationRead(
+        id=fix_id,
+        device_id=fix.device_id,
+        source=fix.source,
+        fixed_at=fix.fixed_at,
+        latitude=fix.latitude,
+        longitude=fix.longitude,
+        accuracy_m=fix.accuracy_m,
+        altitude_m=fix.altitude_m,
+        speed_mps=fix.speed_mps,
+        heading_deg=fix.heading_deg,
+        battery_pct=fix.battery_pct,
+        charging=fix.charging,
+    )
+
+
+def _cache_key(child_id: uuid.UUID, *, carrier: bool) -> str:
+    return f"location:latest:{child_id}:{'carrier' if carrier else 'device'}"
+
+
+@dataclass(frozen=True)
+class _Hit:
+    fix: LocationRead | None  # None: SQL held no such fix when it was cached
+
+
+async def _cached(cache: Cache, key: str) -> _Hit | None:
+    """What the cache holds under ``key``; None when it holds nothing usable or is down."""
+    try:
+        raw = await cache.get(key)
+        if raw is None:
+            return None
+        return _Hit(None if raw == _NONE else LocationRead.model_validate_json(raw))
+    except Exception:
+        log.warning("reading the latest position from the cache failed", exc_info=True)
+        return None
+
+
+async def _cache(cache: Cache, key: str, fix: LocationRead | None, ttl: int) -> None:
+    value = fix.model_dump_json().encode() if fix is not None else _NONE
+    try:
+        await cache.set(key, value, ttl_seconds=ttl)
+    except Exception:
+        log.warning("writing the latest position to the cache failed", exc_info=True)
+
+
+async def _move_latest(
+    cache: Cache, child_id: uuid.UUID, fixes: Sequence[LocationRead], ttl: int
+) -> None:
+    """Put the newest of ``fixes`` of each kind in the cache, unless it holds a newer one.
+
+    Read, then write: two processes storing fixes of one child at the same moment may leave
+    the older of their two cached, until it expires (``ttl``) or a newer fix replaces it.
+    """
+    for carrier in (False, True):
+        mine = [f for f in fixes if (f.device_id is None) is carrier]
+        if not mine:
+            continue
+        newest = max(mine, key=lambda f: f.fixed_at)
+        key = _cache_key(child_id, carrier=carrier)
+        held = await _cached(cache, key)
+        if held is None or held.fix is None or held.fix.fixed_at < newest.fixed_at:
+            await _cache(cache, key, newest, ttl)
+
+
+async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> None:
+    """After commit: the latest position, live streams, and the listeners' events; a failure
+    of one does not keep the others from happening."""
+    if stored.fixes:
+        await _move_latest(outlets.cache, stored.child_id, stored.fixes, cache_seconds)
+        try:
+            await publish_fixes(outlets.notices, stored.child_id, stored.fixes)
+        except Exception:
+            log.warning("telling live streams about new fixes failed", exc_info=True)
+    for event in stored.events:
+        await outlets.bus.publish(event)
+
+
+async def _newest(
+    session: AsyncSession,
+    cache: Cache,
+    child_id: uuid.UUID,
+    *,
+    carrier: bool,
+    now: datetime,
+    policy: Policy,
+) -> LocationRead | None:
+    key = _cache_key(child_id, carrier=carrier)
+    held = await _cached(cache, key)
+    if held is not None:
+        found = held.fix
+    else:
+        row = await repository.newest(
+            session, child_id, carrier=carrier, since=now - policy.retention
+        )
+        found = LocationRead.model_validate(row) if row is not None else None
+        await _cache(cache, key, found, policy.cache_seconds)
+    if found is not None and found.fixed_at < now - policy.retention:
+        return None  # kept in the cache past its retention: never shown
+    return found
+
+
+async def latest(
+    session: AsyncSession, cache: Cache, child_id: uuid.UUID, *, now: datetime, policy: Policy
+) -> Latest:
+    """Where the child is now: the device's latest fix, or the carrier's when the device has
+    been silent longer than the fallback period. The cache first, SQL when it has nothing."""
+    device = await _newest(session, cache, child_id, carrier=False, now=now, policy=policy)
+    if device_is_current(device, now=now, fallback=policy.carrier_fallback):
+        return choose(device, None, now=now, fallback=policy.carrier_fallback)
+    carrier = await _newest(session, cache, child_id, carrier=True, now=now, policy=policy)
+    return choose(device, carrier, now=now, fallback=policy.carrier_fallback)
+
+
+async def history(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    every: int | None,
+    now: datetime,
+    retention: timedelta,
+) -> LocationPage:
+    """The child's fixes taken in [since, until), newest first; with ``every``, the newest of
+    each ``every``-second interval only (see ``sampling``)."""
+    after = decode_cursor(cursor) if cursor else None
+    floor = max(since, now - retention) if since is not None else now - retention
+    rows: list[LocationFix]
+    if every is None:
+        rows = await repository.page(
+            session, child_id, limit=limit + 1, after=after, since=floor, until=until
+        )
+    else:
+        rows = await _sampled(
+            session, child_id, limit + 1, after=after, floor=floor, until=until, every=every
+        )
+    last = rows[limit - 1] if len(rows) > limit else None
+    return LocationPage(
+        items=[LocationRead.model_validate(r) for r in rows[:limit]],
+        next_cursor=encode_cursor(last.fixed_at, last.id) if last is not None else None,
+    )
+
+
+async def _sampled(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    count: int,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    floor: datetime,
+    until: datetime | None,
+    every: int,
+) -> list[LocationFix]:
+    bound = until
+    if after is not None:
+        start = interval_start(after[0], every)
+        bound = start if bound is None else min(bound, start)
+    rows: list[LocationFix] = []
+    while len(rows) < count:
+        row = await repository.newest_before(session, child_id, before=bound, since=floor)
+        if row is None:
+            break
+        rows.append(row)
+        bound = interval_start(row.fixed_at, every)
+    return rows
+
+
+async def purge(session: AsyncSession, *, before: datetime) -> int:
+    """Delete fixes taken before ``before``."""
+    return await repository.purge(session, before=before)
+
+
+async def erase_child(session: AsyncSession, child_id: uuid.UUID) -> int:
+    """Delete every fix of a removed child; how many went."""
+    return await repository.erase_child(session, child_id)
