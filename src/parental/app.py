@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 from filters.check.fast import FastCheck
 from parental import __version__, migrate
 from parental.admin.router import router as admin_router
+from parental.alarms import carrier_router as alarms_carrier_router
+from parental.alarms import router as alarms_router
 from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
 from parental.curation import curation_router
@@ -27,10 +29,17 @@ from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lines.router import router as carrier_router
+from parental.locations import (
+    carrier_locations_router,
+    child_locations_router,
+    device_locations_router,
+)
+from parental.places import places_router
 from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
 from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
+from parental.worker import run_forever
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +72,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt.snapshots.refresh()
         subscription = await rt.snapshots.open_notices(rt.notices)
         watcher = asyncio.create_task(rt.snapshots.watch(subscription))
-        flusher = asyncio.create_task(run_flusher(rt))
+        tasks = [watcher, asyncio.create_task(run_flusher(rt))]
+        if owned and rt.is_embedded_sqlite:
+            # The embedded default is one process: it does the worker's rounds itself (purges,
+            # list refreshes, alarm timers); with PostgreSQL, `parental worker` does them.
+            tasks.append(asyncio.create_task(run_forever(rt)))
         try:
             yield
         finally:
-            for task in (watcher, flusher):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -102,9 +115,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(filter_activity_router)
     v1.include_router(filter_reports_router)
     v1.include_router(unblock_requests_router)
+    v1.include_router(device_locations_router())
+    v1.include_router(child_locations_router())
+    v1.include_router(alarms_router)
+    v1.include_router(places_router())
     v1.include_router(rpz_router())
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
+    app.include_router(carrier_locations_router(), prefix="/carrier/v1")
+    app.include_router(alarms_carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")
     app.include_router(curation_router(), prefix="/admin/v1")
     app.include_router(filter_reports_admin_router, prefix="/admin/v1")

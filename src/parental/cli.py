@@ -26,7 +26,7 @@ from parental.lines import service as lines
 from parental.runner import configure_logging, run_with_runtime
 from parental.runtime import Runtime, build_runtime
 from parental.sms.sender import LogSmsSender
-from parental.worker import purge_expired, refresh_due_sources, run_forever
+from parental.worker import purge_expired, refresh_due_sources, run_forever, run_timers
 
 app = typer.Typer(help="Backend of the child-safe SIM.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -89,8 +89,10 @@ def blockpage(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one round and exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 300.0,
+    timers: Annotated[float, typer.Option(help="Seconds between alarm timer checks.")] = 30.0,
 ) -> None:
-    """Run background work: purge what has expired, refresh blocklists fetched from a URL."""
+    """Run background work: purge what has expired, refresh blocklists fetched from a URL,
+    raise the alarms that depend on time (silent devices, "not arrived by" deadlines)."""
     configure_logging()
     if once:
         report = run_with_runtime(purge_expired)
@@ -98,8 +100,11 @@ def worker(
         refreshed = run_with_runtime(refresh_due_sources)
         for name, outcome in sorted(refreshed.outcomes.items()):
             typer.echo(f"{name}: {outcome}")
+        run_with_runtime(run_timers)
     else:
-        run_with_runtime(lambda rt: run_forever(rt, interval_seconds=interval))
+        run_with_runtime(
+            lambda rt: run_forever(rt, interval_seconds=interval, timer_seconds=timers)
+        )
 
 
 @app.command()

@@ -20,9 +20,17 @@ from parental.devices.models import Device, PairingCode
 from parental.families.models import Family, Guardian, Invitation
 from parental.kit.db import Base
 from parental.lines.models import Line, LineBinding, ServiceKey
+from telemetry.alarms.models import Alarm, AlarmSettings, LineHandset
+from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
+from telemetry.geofences.models import Place as GeofencePlace
+from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
+from telemetry.locations.models import LocationFix
 
 __all__ = [
     "Account",
+    "Alarm",
+    "AlarmDeviceStatus",
+    "AlarmSettings",
     "AuditEvent",
     "Base",
     "Child",
@@ -38,10 +46,14 @@ __all__ = [
     "FilterSource",
     "FilterVerdictCount",
     "FilterVersion",
+    "GeofenceEvent",
+    "GeofencePlace",
     "Guardian",
     "Invitation",
     "Line",
     "LineBinding",
+    "LineHandset",
+    "LocationFix",
     "PairingCode",
     "RefreshToken",
     "ServiceKey",

@@ -156,6 +156,47 @@ class ParentalSettings(BaseSettings):
     unblock_allow_once_minutes: int = Field(default=60, ge=1, le=1440)
     unblock_request_retention_days: int = 90
 
+    # Location fixes (telemetry.locations). A fix is refused (alone, with a reason) when it is
+    # dated more than the skew ahead, older than the retention (the worker deletes fixes that
+    # old), or less accurate than the limit: the device's own, or the carrier's for its cell
+    # positions (a rural cell reaches tens of kilometres). Guardians are shown the carrier's
+    # position only once the device has sent no fix for the fallback period. The latest
+    # positions are cached for this long (SQL answers after that); a live stream sends a
+    # comment after heartbeat seconds of silence, and ends after max seconds (the guardian's
+    # access is checked again when it reconnects).
+    location_retention_days: int = Field(default=30, ge=1)
+    location_max_future_skew_seconds: int = Field(default=300, ge=0)
+    location_max_accuracy_m: float = Field(default=5_000.0, gt=0)
+    location_carrier_max_accuracy_m: float = Field(default=50_000.0, gt=0)
+    location_carrier_fallback_seconds: int = Field(default=900, ge=0)
+    location_latest_cache_seconds: int = Field(default=300, ge=1)
+    location_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    location_stream_max_seconds: float = Field(default=3600.0, gt=0)
+
+    # Alarms (telemetry.alarms). A child's battery threshold and silence limit start at these
+    # until a guardian sets them. Alarm rows (an SOS keeps where the child was) are deleted
+    # this long after they happened; a device's status (last sign of life, battery) this long
+    # after it was last seen (longer than the longest silence limit, 7 days, or a silence
+    # would be forgotten before it is raised); a line's handset hash this long after the
+    # carrier last reported it. A carrier handset report may be dated at most
+    # alarm_clock_skew_seconds ahead.
+    alarm_default_battery_threshold_pct: int = Field(default=15, ge=1, le=90)
+    alarm_default_silent_after_minutes: int = Field(default=60, ge=15, le=7 * 24 * 60)
+    alarm_retention_days: int = Field(default=90, ge=1)
+    alarm_device_status_retention_days: int = Field(default=30, ge=8)
+    alarm_handset_retention_days: int = Field(default=365, ge=1)
+    alarm_clock_skew_seconds: int = Field(default=300, ge=0)
+
+    # Geofences (telemetry.geofences). A fix counts as inside (or outside) a place only when
+    # its accuracy circle widened by the hysteresis margin is wholly inside (or outside): the
+    # band of 2 * (accuracy + margin) along the boundary never flips the state. A "not arrived
+    # by" deadline the worker reaches more than the grace late (it was down) is not told.
+    # Enter, exit and not-arrived events are deleted this long after they happened.
+    geofence_hysteresis_m: float = Field(default=25.0, ge=0, le=1000)
+    geofence_max_places_per_child: int = Field(default=50, ge=1, le=500)
+    geofence_arrival_grace_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    geofence_event_retention_days: int = Field(default=90, ge=1)
+
     # DNS front end (`parental dns`). Upstreams are "host", "host:port" or "[v6]:port"; each is
     # given an equal share of the timeout in turn, and when none answers the client gets
     # SERVFAIL. Blocked A/AAAA questions get the block page's addresses in "address" mode.

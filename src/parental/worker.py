@@ -7,7 +7,14 @@ deleted when their retention limit (in the settings) has passed.
 Line bindings (which child used which address when) are deleted ``line_binding_retention_hours``
 after they ended or lapsed. Unblock requests go ``unblock_request_retention_days`` after their
 decision (or the child's last ask, when nobody answered). The filter's query log goes
-``filter_query_log_retention_days`` after the minute it records.
+``filter_query_log_retention_days`` after the minute it records. Alarms go
+``alarm_retention_days`` after they happened, a device's alarm status
+``alarm_device_status_retention_days`` after its last sign of life, a line's handset hash
+``alarm_handset_retention_days`` after the carrier last reported it. Each round also raises the
+alarms of devices gone silent (``parental.alarms.check_silent_devices``). Geofence events
+(enter, exit, not arrived) go ``geofence_event_retention_days`` after they happened; each round
+also tells the "not arrived by" deadlines that have come (``parental.places``). Location fixes
+go ``location_retention_days`` after they were taken.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -26,6 +34,7 @@ from filters.curation import refresh
 from filters.curation import repository as curation
 from filters.reports import service as filter_reports
 from filters.unblock import service as unblock_requests
+from parental.alarms import check_silent_devices
 from parental.audit import service as audit
 from parental.auth import repository as auth
 from parental.curation import source_egress
@@ -33,8 +42,14 @@ from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
 from parental.lines import bindings as line_bindings
+from parental.places import check_arrival_deadlines
 from parental.rpz import runtime_zone_cache
 from parental.runtime import Runtime
+from telemetry.alarms import handsets as alarm_handsets
+from telemetry.alarms import liveness as alarm_liveness
+from telemetry.alarms import service as alarms
+from telemetry.geofences import service as geofences
+from telemetry.locations import service as locations
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +68,11 @@ class PurgeReport:
     line_bindings: int = 0
     unblock_requests: int = 0
     filter_query_log: int = 0
+    alarms: int = 0
+    alarm_device_statuses: int = 0
+    alarm_handsets: int = 0
+    geofence_events: int = 0
+    location_fixes: int = 0
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -66,6 +86,11 @@ class PurgeReport:
             + self.line_bindings
             + self.unblock_requests
             + self.filter_query_log
+            + self.alarms
+            + self.alarm_device_statuses
+            + self.alarm_handsets
+            + self.geofence_events
+            + self.location_fixes
         )
 
 
@@ -103,6 +128,21 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             filter_query_log=await filter_activity.purge_query_log(
                 session, before=now - timedelta(days=settings.filter_query_log_retention_days)
+            ),
+            alarms=await alarms.purge(
+                session, before=now - timedelta(days=settings.alarm_retention_days)
+            ),
+            alarm_device_statuses=await alarm_liveness.purge(
+                session, before=now - timedelta(days=settings.alarm_device_status_retention_days)
+            ),
+            alarm_handsets=await alarm_handsets.purge(
+                session, before=now - timedelta(days=settings.alarm_handset_retention_days)
+            ),
+            geofence_events=await geofences.purge(
+                session, before=now - timedelta(days=settings.geofence_event_retention_days)
+            ),
+            location_fixes=await locations.purge(
+                session, before=now - timedelta(days=settings.location_retention_days)
             ),
         )
     report = replace(report, published_files=await prune_published_files(runtime))
@@ -195,16 +235,40 @@ async def refresh_due_sources(
     return RefreshReport(outcomes, published)
 
 
-async def run_forever(runtime: Runtime, *, interval_seconds: float = 300.0) -> None:
-    """Purge and refresh lists on an interval until cancelled; a failed round is logged and
-    retried next time."""
-    while True:
+async def run_timers(runtime: Runtime) -> None:
+    """The checks that raise alarms when a time has come: devices gone silent, "not arrived
+    by" deadlines. A failed check is logged and tried again next round."""
+    for what, check in (
+        ("checking for silent devices", check_silent_devices),
+        ("checking arrival deadlines", check_arrival_deadlines),
+    ):
         try:
-            await purge_expired(runtime)
+            await check(runtime)
         except Exception:
-            log.exception("purge failed; retrying in %s s", interval_seconds)
-        try:
-            await refresh_due_sources(runtime)
-        except Exception:
-            log.exception("list refresh failed; retrying in %s s", interval_seconds)
-        await asyncio.sleep(interval_seconds)
+            log.exception("%s failed; trying again next round", what)
+
+
+async def run_maintenance(runtime: Runtime) -> None:
+    """Purge what has expired and refresh lists fetched from a URL; a failure is logged."""
+    try:
+        await purge_expired(runtime)
+    except Exception:
+        log.exception("purge failed; trying again next round")
+    try:
+        await refresh_due_sources(runtime)
+    except Exception:
+        log.exception("list refresh failed; trying again next round")
+
+
+async def run_forever(
+    runtime: Runtime, *, interval_seconds: float = 300.0, timer_seconds: float = 30.0
+) -> None:
+    """Maintenance every ``interval_seconds`` and the alarm timers every ``timer_seconds``
+    (an alarm is at most that late), until cancelled."""
+
+    async def every(seconds: float, work: Callable[[Runtime], Awaitable[None]]) -> None:
+        while True:
+            await work(runtime)
+            await asyncio.sleep(seconds)
+
+    await asyncio.gather(every(interval_seconds, run_maintenance), every(timer_seconds, run_timers))

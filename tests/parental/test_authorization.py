@@ -32,6 +32,8 @@ class Access:
     body: dict[str, Any] | None = None
 
 
+AREA = {"kind": "circle", "center": {"latitude": 43.24, "longitude": 76.89}, "radius_m": 300}
+
 ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/v1/auth/sign-in-codes"): Access("public"),
     ("POST", "/v1/auth/tokens"): Access("public"),
@@ -75,6 +77,30 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/v1/children/{child_id}/unblock-requests/{request_id}/decision"): Access(
         "guardian", {"decision": "allow_always"}
     ),
+    ("GET", "/v1/children/{child_id}/alarms"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/alarm-settings"): Access("guardian"),
+    ("PUT", "/v1/children/{child_id}/alarm-settings"): Access(
+        "guardian",
+        {
+            "battery_threshold_pct": 50,
+            "silent_after_minutes": 15,
+            "low_battery_enabled": False,
+            "device_silent_enabled": False,
+            "sim_moved_enabled": False,
+        },
+    ),
+    ("POST", "/v1/children/{child_id}/places"): Access(
+        "guardian", {"name": "Taken", "shape": AREA}
+    ),
+    ("GET", "/v1/children/{child_id}/places"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/place-events"): Access("guardian"),
+    ("GET", "/v1/places/{place_id}"): Access("guardian"),
+    ("PATCH", "/v1/places/{place_id}"): Access("guardian", {"name": "Taken over"}),
+    ("DELETE", "/v1/places/{place_id}"): Access("guardian"),
+    # Locations: every read is the guardian's own child's (404 otherwise), audited.
+    ("GET", "/v1/children/{child_id}/location"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/locations"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/locations/stream"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -94,6 +120,26 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/device/filter-reports"): Access("device"),
     ("GET", "/v1/device/unblock-requests"): Access("device"),
+    # A device uploads its own child's fixes only: the child is the device's, no id is taken.
+    ("POST", "/v1/device/locations"): Access(
+        "device",
+        {
+            "fixes": [
+                {
+                    "fixed_at": "2026-11-25T09:00:00+05:00",
+                    "latitude": 43.24,
+                    "longitude": 76.89,
+                    "accuracy_m": 10,
+                }
+            ]
+        },
+    ),
+    ("POST", "/v1/device/alarms"): Access(
+        "device", {"kind": "sos", "pressed_at": "2026-11-25T09:00:00+00:00"}
+    ),
+    ("POST", "/v1/device/heartbeat"): Access(
+        "device", {"battery_pct": 50, "charging": False, "app_version": "1.0.0"}
+    ),
     # The block page: no credentials, nothing about the person stored, limited per address.
     ("POST", "/v1/filter/reports"): Access("public"),
     # The carrier's systems act on all of the carrier's lines; a line number is not a secret id.
@@ -108,6 +154,22 @@ ROUTES: dict[tuple[str, str], Access] = {
         {"msisdn": "+77070000001", "ip": "10.0.0.1", "event": "start", "session_id": "s"},
     ),
     ("GET", "/carrier/v1/bindings"): Access("carrier"),
+    # Cell positions: the carrier's core, for any of its lines.
+    ("POST", "/carrier/v1/lines/{msisdn}/locations"): Access(
+        "carrier",
+        {
+            "positions": [
+                {
+                    "fixed_at": "2026-11-25T09:00:00Z",
+                    "latitude": 43.24,
+                    "longitude": 76.89,
+                    "accuracy_m": 1500,
+                }
+            ]
+        },
+    ),
+    # SIM moved: the carrier reports the handset of any of its lines.
+    ("POST", "/carrier/v1/lines/{msisdn}/handset"): Access("carrier", {"imei": "490154203237518"}),
     ("POST", "/admin/v1/auth/tokens"): Access("public"),
     ("GET", "/admin/v1/me"): Access("staff"),
     ("GET", "/admin/v1/audit-events"): Access("staff"),
@@ -185,6 +247,7 @@ class Victim:
     invitation_id: str
     entry_id: str
     request_id: str
+    place_id: str
 
 
 @pytest.fixture
@@ -210,7 +273,19 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
             now=runtime.clock.now(),
             bus=runtime.bus,
         )
-    return Victim(other_family, invited.json()["id"], entry.json()["id"], str(request.id))
+    place = await client.post(
+        f"/v1/children/{other_family.child_id}/places",
+        headers=other_family.guardian.headers,
+        json={"name": "Their school", "shape": AREA},
+    )
+    assert place.status_code == 201, place.text
+    return Victim(
+        other_family,
+        invited.json()["id"],
+        entry.json()["id"],
+        str(request.id),
+        place.json()["id"],
+    )
 
 
 def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
@@ -223,6 +298,7 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "invitation_id": victim.invitation_id,
         "entry_id": victim.entry_id,
         "request_id": victim.request_id,
+        "place_id": victim.place_id,
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
     names = re.findall(r"\{(\w+)\}", path)
@@ -281,6 +357,10 @@ async def test_a_guardian_never_reaches_another_familys_objects(
         f"/v1/children/{victim.world.child_id}/unblock-requests", headers=theirs
     )
     assert [(r["id"], r["status"]) for r in asked.json()["items"]] == [(victim.request_id, "open")]
+    places = await client.get(f"/v1/children/{victim.world.child_id}/places", headers=theirs)
+    assert [(p["id"], p["name"]) for p in places.json()["items"]] == [
+        (victim.place_id, "Their school")
+    ]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

@@ -1,8 +1,9 @@
-"""What goes with a removed child besides the ``children`` row: the filter's data about them.
+"""What goes with a removed child besides the ``children`` row: the filter's and telemetry's
+data about them.
 
-The filter package keeps a child's rows by id, with no foreign key to ``children`` (packages
-refer to each other's rows by id only), so the database cannot cascade them; this module
-deletes them in the transaction that deletes the child:
+The filter and telemetry packages keep a child's rows by id, with no foreign key to
+``children`` (packages refer to each other's rows by id only), so the database cannot cascade
+them; this module deletes them in the transaction that deletes the child:
 
 - verdict counts, blocked names and the query log (what the child looked up);
 - unblock requests the child sent from the block page;
@@ -12,7 +13,9 @@ deletes them in the transaction that deletes the child:
   earliest remaining reporter's text rather than this child's;
 - the bindings of the child's line: the line stays (it is the carrier's, under the guardian's
   contract), but its bindings say which address the child's phone held when. A session still
-  live is bound again by its next accounting update, to a line without a child.
+  live is bound again by its next accounting update, to a line without a child;
+- location fixes, places and their events, alarms, alarm settings and device statuses, and the
+  hash of the line's handset (each telemetry package's own ``erase_child``).
 
 Devices and pairing codes go by ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
 keys on for every connection). Audit events stay: they are the family's record of what was
@@ -33,6 +36,9 @@ from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.models import UnblockRequest
 from parental.children.models import Child
 from parental.lines.models import LineBinding
+from telemetry.alarms import service as alarms
+from telemetry.geofences import service as geofences
+from telemetry.locations import service as locations
 
 
 async def _count(session: AsyncSession, statement: Delete) -> int:
@@ -40,8 +46,8 @@ async def _count(session: AsyncSession, statement: Delete) -> int:
     return int(result.rowcount or 0)
 
 
-async def erase_filter_data(session: AsyncSession, child: Child) -> dict[str, int]:
-    """Delete the filter's rows about ``child``; returns how many of each kind went."""
+async def erase_child_data(session: AsyncSession, child: Child) -> dict[str, int]:
+    """Delete the filter's and telemetry's rows about ``child``; how many of each kind went."""
     profiles = select(FilterProfile.id).where(FilterProfile.child_id == child.id)
     erased = {
         "verdict_counts": await _count(
@@ -67,6 +73,9 @@ async def erase_filter_data(session: AsyncSession, child: Child) -> dict[str, in
         "line_bindings": await _count(
             session, delete(LineBinding).where(LineBinding.line_id == child.line_id)
         ),
+        "location_fixes": await locations.erase_child(session, child.id),
+        **await geofences.erase_child(session, child.id),
+        **await alarms.erase_child(session, child.id, child.line_id),
     }
     return {kind: count for kind, count in erased.items() if count}
 

@@ -169,7 +169,7 @@ async def remove_child(
 ) -> None:
     """Remove a child and, with it, the child's devices, pairing codes and filter data (see
     ``erasure``); the audit row says how many rows of each kind went."""
-    erased = await erasure.erase_filter_data(session, child)
+    erased = await erasure.erase_child_data(session, child)
     await audit.record(
         session,
         at=now,

@@ -21,6 +21,9 @@ from parental.kit.db import Base, transaction
 from parental.lines.models import Line, LineBinding
 from parental.models import AuditEvent, Device, PairingCode
 from parental.runtime import Runtime
+from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
+from telemetry.geofences.models import Place, PlaceEventRow
+from telemetry.locations.models import LocationFix
 from tests.parental.factories import FamilyWorld, add_child, register_line
 
 SECOND_LINE = "+77071234568"
@@ -32,7 +35,17 @@ ERASED = {
     "unblock_requests": UnblockRequest,
     "filter_profiles": FilterProfile,
     "filter_report_submissions": FilterReportSubmission,
+    "location_fixes": LocationFix,
+    "geofence_places": Place,
+    "geofence_events": PlaceEventRow,
+    "alarms": Alarm,
+    "alarm_settings": AlarmSettings,
+    "alarm_device_status": DeviceStatus,
 }
+FILTER_KINDS = {
+    "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
+    "profiles", "report_submissions", "reports", "line_bindings",
+}  # fmt: skip
 CASCADED = {"devices": Device, "pairing_codes": PairingCode}
 KEPT = {"audit_events": AuditEvent}  # the family's record, the removal included
 
@@ -133,6 +146,47 @@ async def seed(
     await session.flush()
 
 
+async def seed_telemetry(
+    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, child_id: uuid.UUID
+) -> None:
+    """A place, two fixes (outside, then inside: an enter event), a heartbeat, an SOS and the
+    alarm settings of the family's child, through the API as the device and guardian send them."""
+    guardian, device = family.guardian.headers, family.device_headers
+    place = {
+        "name": "School",
+        "shape": {
+            "kind": "circle",
+            "center": {"latitude": 43.2389, "longitude": 76.8897},
+            "radius_m": 300,
+        },
+    }
+    created = await client.post(f"/v1/children/{child_id}/places", headers=guardian, json=place)
+    assert created.status_code == 201, created.text
+    now = runtime.clock.now()
+    fixes = [
+        {"fixed_at": (now - timedelta(minutes=m)).isoformat(), "latitude": lat,
+         "longitude": 76.8897, "accuracy_m": 10, "battery_pct": 80}
+        for m, lat in ((10, 43.30), (5, 43.2389))
+    ]  # fmt: skip
+    stored = await client.post("/v1/device/locations", headers=device, json={"fixes": fixes})
+    assert stored.status_code == 200, stored.text
+    beat = {"battery_pct": 80, "charging": False, "app_version": "1.0.0"}
+    assert (await client.post("/v1/device/heartbeat", headers=device, json=beat)).is_success
+    sos = {"kind": "sos", "pressed_at": now.isoformat()}
+    assert (await client.post("/v1/device/alarms", headers=device, json=sos)).is_success
+    settings = {
+        "battery_threshold_pct": 20,
+        "silent_after_minutes": 120,
+        "low_battery_enabled": True,
+        "device_silent_enabled": True,
+        "sim_moved_enabled": True,
+    }
+    put = await client.put(
+        f"/v1/children/{child_id}/alarm-settings", headers=guardian, json=settings
+    )
+    assert put.is_success, put.text
+
+
 async def rows_of(session: AsyncSession, child_id: uuid.UUID, line_id: uuid.UUID) -> dict[str, int]:
     counts = {}
     for name, model in ERASED.items():
@@ -197,6 +251,7 @@ async def test_removing_a_child_removes_the_childs_filter_data_and_only_theirs(
                 submission(mixed, None, "c.test", later),
             ]
         )
+    await seed_telemetry(client, runtime, family, gone)
     async with runtime.sessions() as session:
         before = await rows_of(session, stays, stays_line)
         assert min((await rows_of(session, gone, gone_line)).values()) >= 1
@@ -215,7 +270,8 @@ async def test_removing_a_child_removes_the_childs_filter_data_and_only_theirs(
         assert await session.get(Line, gone_line) is not None  # the carrier's line stays
         event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "child.removed"))
         assert event is not None
-        assert event.details["erased"] == {
+        erased = event.details["erased"]
+        assert {k: v for k, v in erased.items() if k in FILTER_KINDS} == {
             "verdict_counts": 1,
             "blocked_names": 1,
             "query_log": 1,
@@ -226,6 +282,8 @@ async def test_removing_a_child_removes_the_childs_filter_data_and_only_theirs(
             "reports": 1,
             "line_bindings": 1,
         }
+        assert erased["location_fixes"] == 2
+        assert set(erased) - FILTER_KINDS  # the places, events and alarms went too
     other = await client.get(f"/v1/children/{stays}", headers=family.guardian.headers)
     assert other.status_code == 200
 
