@@ -77,6 +77,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             # The embedded default is one process: it does the worker's rounds itself (purges,
             # list refreshes, alarm timers); with PostgreSQL, `parental worker` does them.
             tasks.append(asyncio.create_task(run_forever(rt)))
+        app.state.background = tasks
         try:
             yield
         finally:

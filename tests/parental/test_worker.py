@@ -5,18 +5,24 @@ Rows are made through the API the way callers make them; the clock is moved, nev
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
+from parental.app import create_app
 from parental.auth.models import RefreshToken, SignInCode
 from parental.devices.models import PairingCode
 from parental.families.models import Invitation
 from parental.kit.clock import FrozenClock
+from parental.kit.settings import get_kit_settings
 from parental.runtime import Runtime
-from parental.settings import ParentalSettings
+from parental.settings import ParentalSettings, get_parental_settings
 from parental.worker import (
     CLOSED_INVITATION_RETENTION,
     CREDENTIAL_GRACE,
@@ -190,3 +196,32 @@ async def test_revoked_refresh_tokens_go_after_retention_even_before_they_expire
     # The revoked token goes 30 days after its revocation, well before its own expiry.
     assert (await purge_expired(runtime)).codes_and_tokens == 1
     assert await created_at(runtime, RefreshToken) == [t1]
+
+
+async def test_the_embedded_default_does_the_workers_rounds_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make serve` with no configuration is one process: it purges and raises the timed
+    alarms itself. With a runtime given (tests, PostgreSQL deployments) `parental worker` does."""
+    monkeypatch.setenv("PARENTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_kit_settings.cache_clear()
+    get_parental_settings.cache_clear()
+    try:
+        app = create_app()
+        async with LifespanManager(app):
+            await asyncio.sleep(0.1)
+            names = {t.get_coro().__qualname__ for t in app.state.background}
+            assert "run_forever" in names
+            assert not any(t.done() for t in app.state.background)
+    finally:
+        get_kit_settings.cache_clear()
+        get_parental_settings.cache_clear()
+
+
+async def test_a_given_runtime_leaves_the_rounds_to_the_worker(runtime: Runtime) -> None:
+    app = create_app(runtime)
+    async with LifespanManager(app):
+        names = {t.get_coro().__qualname__ for t in app.state.background}
+        assert "run_forever" not in names
