@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from pydantic import TypeAdapter
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from filters.activity.recorder import ActivityRecorder
 from filters.check import service
@@ -30,6 +30,7 @@ from filters.check.errors import InvalidItem, NoPublishedVersion
 from filters.check.router import Subject
 from filters.check.schemas import MAX_ITEMS, CheckResponse
 from filters.engine.store import SnapshotStore
+from parental.kit.asgi import bearer, is_json, read_body, replay, send_json
 
 RESPONSE = TypeAdapter(CheckResponse)
 MAX_ITEM_LENGTH = 4096
@@ -102,11 +103,11 @@ class FastCheck:
         method = scope["method"]
         body = b""
         if method == "POST":
-            body = await _read_body(receive)
-            receive = _replay(body, receive)
+            body = await read_body(receive)
+            receive = replay(body, receive)
         request = _parse(method, scope, body)
         backend = self.backend(scope) if request is not None else None
-        token = _bearer(scope)
+        token = bearer(scope)
         if request is None or backend is None or token is None:
             await self.app(scope, receive, send)
             return
@@ -123,18 +124,7 @@ class FastCheck:
             return
         if subject.child_id is not None:
             await backend.activity.record(subject.child_id, subject.profile.timezone, results, now)
-        content = RESPONSE.dump_json(CheckResponse(version=version, results=results))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+        await send_json(send, RESPONSE.dump_json(CheckResponse(version=version, results=results)))
 
 
 def _parse(method: str, scope: Scope, body: bytes) -> tuple[list[str], str | None] | None:
@@ -152,7 +142,7 @@ def _parse(method: str, scope: Scope, body: bytes) -> tuple[list[str], str | Non
         if profile is not None and len(profile) > MAX_PROFILE_LENGTH:
             return None
         return urls, profile
-    if method != "POST" or not _is_json(scope):
+    if method != "POST" or not is_json(scope):
         return None
     try:
         data: Any = json.loads(body)
@@ -168,50 +158,3 @@ def _parse(method: str, scope: Scope, body: bytes) -> tuple[list[str], str | Non
     if profile is not None and not isinstance(profile, str):
         return None
     return items, profile
-
-
-def _header(scope: Scope, wanted: bytes) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == wanted:
-            return bytes(value)
-    return None
-
-
-def _is_json(scope: Scope) -> bool:
-    kind = _header(scope, b"content-type")
-    return kind is not None and kind.split(b";")[0].strip().lower() == b"application/json"
-
-
-def _bearer(scope: Scope) -> str | None:
-    value = _header(scope, b"authorization")
-    if value is None:
-        return None
-    scheme, _, token = value.decode("latin-1").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, original: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then what the server says next."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await original()
-
-    return receive

@@ -7,6 +7,7 @@ the service, it never corrupts what SQL holds.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -14,6 +15,10 @@ from redis.asyncio import Redis
 
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of ``keys``, in order, in one round trip."""
+        ...
+
     async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None: ...
     async def delete(self, key: str) -> None: ...
     async def ping(self) -> bool: ...
@@ -35,6 +40,9 @@ class MemoryCache:
             del self._data[key]
             return None
         return value
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
         expires = time.monotonic() + ttl_seconds if ttl_seconds else None
@@ -61,6 +69,10 @@ class RedisCache:
     async def get(self, key: str) -> bytes | None:
         value = await self._redis.get(self._prefix + key)
         return value.encode() if isinstance(value, str) else value
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        values = await self._redis.mget([self._prefix + key for key in keys])
+        return [v.encode() if isinstance(v, str) else v for v in values]
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
