@@ -33,6 +33,7 @@ from parental.locations import (
     carrier_locations_router,
     child_locations_router,
     device_locations_router,
+    fast_location_backend,
 )
 from parental.places import places_router
 from parental.rpz import rpz_router
@@ -40,6 +41,7 @@ from parental.runtime import Runtime, build_runtime
 from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
 from parental.worker import run_forever
+from telemetry.locations.fast import FastLatest
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
+    app.add_middleware(FastLatest, backend=fast_location_backend)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     v1 = APIRouter(prefix="/v1")

@@ -17,16 +17,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from parental.alarms import fix_listener as alarm_listener
 from parental.audit import service as audit
-from parental.auth.dependencies import CurrentAccount
+from parental.auth.dependencies import BearerCredentials, CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.children.grants import ReadGrant
 from parental.children.models import Child
+from parental.children.monitoring import Monitoring
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -73,9 +76,11 @@ def location_policy(settings: ParentalSettings) -> Policy:
     )
 
 
-async def _require_monitoring(session: AsyncSession, child: Child, now: datetime) -> None:
-    if not (await children.monitoring_of(session, child, now)).active:
+async def _require_monitoring(session: AsyncSession, child: Child, now: datetime) -> Monitoring:
+    status = await children.monitoring_of(session, child, now)
+    if not status.active:
         raise MonitoringInactive()
+    return status
 
 
 @dataclass
@@ -200,13 +205,75 @@ class GuardianViewer:
 async def guardian_viewer(
     child: OwnedChild,
     account: CurrentAccount,
+    credentials: BearerCredentials,
     session: SessionDep,
     runtime: RuntimeDep,
     ip: ClientIP,
 ) -> GuardianViewer:
-    """A guardian of the child in the path (404 otherwise), while monitoring applies (403)."""
-    await _require_monitoring(session, child, runtime.clock.now())
+    """A guardian of the child in the path (404 otherwise), while monitoring applies (403).
+    The check passed, the token gets a read grant for the fast path (``FastLatest``)."""
+    now = runtime.clock.now()
+    status = await _require_monitoring(session, child, now)
+    assert credentials is not None  # CurrentAccount has authenticated them
+    runtime.grants.grant(
+        credentials.credentials, account_id=account.id, child=child, status=status, now=now
+    )
     return GuardianViewer(session, runtime, child, account.id, ip)
+
+
+@dataclass
+class GrantedViewer:
+    """The fast path's ``Audit``: a guardian vouched for by a read grant."""
+
+    runtime: Runtime
+    grant: ReadGrant
+    ip: str
+
+    async def viewed(self, action: str, details: dict[str, Any]) -> None:
+        await self.runtime.audit.record(
+            at=self.runtime.clock.now(),
+            action=action,
+            actor=audit.Actor("guardian", str(self.grant.account_id)),
+            family_id=self.grant.family_id,
+            child_id=self.grant.child_id,
+            subject_type="child",
+            subject_id=self.grant.child_id,
+            child_visible=True,
+            ip=self.ip,
+            details=details,
+        )
+
+
+@dataclass
+class FastLocations:
+    """The fast path's ``Backend``: read grants, the cache, and the audit writer."""
+
+    runtime: Runtime
+
+    @property
+    def cache(self) -> Cache:
+        return self.runtime.cache
+
+    @property
+    def policy(self) -> Policy:
+        return location_policy(self.runtime.settings)
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    def viewer(
+        self, scope: Scope, token: str, child_id: uuid.UUID, now: datetime
+    ) -> GrantedViewer | None:
+        grant = self.runtime.grants.get(token, child_id, now)
+        if grant is None:
+            return None
+        client = scope.get("client")
+        return GrantedViewer(self.runtime, grant, client[0] if client else "unknown")
+
+
+def fast_location_backend(scope: Scope) -> FastLocations | None:
+    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+    return FastLocations(runtime) if runtime is not None else None
 
 
 def device_locations_router() -> APIRouter:

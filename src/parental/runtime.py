@@ -10,6 +10,8 @@ from filters.activity.querylog import QueryLogSampler
 from filters.activity.recorder import ActivityRecorder
 from filters.check.fast import SubjectCache
 from filters.engine.store import SnapshotStore
+from parental.audit.writer import AuditWriter
+from parental.children.grants import ReadGrants
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
 from parental.kit.db import create_engine, create_session_factory
@@ -36,6 +38,8 @@ class Runtime:
     bus: EventBus = field(default_factory=EventBus)
     activity: ActivityRecorder = field(init=False)
     subjects: SubjectCache = field(init=False)
+    grants: ReadGrants = field(init=False)
+    audit: AuditWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(
@@ -46,6 +50,8 @@ class Runtime:
             ),
         )
         self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
+        self.grants = ReadGrants(self.settings.guardian_read_grant_seconds)
+        self.audit = AuditWriter(self.sessions)
 
     @property
     def secret(self) -> str:
@@ -56,6 +62,7 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
+        await self.audit.close()
         await self.sms.close()
         await self.cache.close()
         await self.limiter.close()

@@ -17,7 +17,7 @@ from parental.children.errors import (
     UnknownTimezone,
 )
 from parental.children.schemas import ChildCreate, ChildPage, ChildRead, ChildUpdate
-from parental.deps import ClientIP, ClockDep, SessionDep, SettingsDep
+from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep, SettingsDep
 from parental.families.errors import NoFamily
 from parental.kit.errors import error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
@@ -83,10 +83,17 @@ async def update_child(
     responses=error_responses(ChildNotFound),
 )
 async def delete_child(
-    child: OwnedChild, account: CurrentAccount, session: SessionDep, clock: ClockDep, ip: ClientIP
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
 ) -> None:
     """Remove a child with the child's devices, pairing codes and filter data."""
-    await service.remove_child(session, child=child, account=account, now=clock.now(), ip=ip)
+    await service.remove_child(
+        session, child=child, account=account, now=runtime.clock.now(), ip=ip
+    )
+    runtime.grants.clear()
 
 
 @router.get("/children/{child_id}/audit-events", responses=error_responses(ChildNotFound))

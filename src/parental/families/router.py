@@ -72,13 +72,19 @@ async def remove_guardian(
     family: OwnedFamily,
     account: CurrentAccount,
     session: SessionDep,
-    clock: ClockDep,
+    runtime: RuntimeDep,
     ip: ClientIP,
 ) -> None:
     """Remove a guardian (the owner), or leave the family (oneself)."""
     await service.remove_guardian(
-        session, family=family, actor=account, account_id=account_id, now=clock.now(), ip=ip
+        session,
+        family=family,
+        actor=account,
+        account_id=account_id,
+        now=runtime.clock.now(),
+        ip=ip,
     )
+    runtime.grants.clear()  # their reads stop now in this process, within seconds in others
 
 
 @router.post(

@@ -58,6 +58,7 @@ async def register_line(
         response.status_code = status.HTTP_201_CREATED
     if not (line.active and line.is_child_sim):  # its bindings, if any, have ended
         background.add_task(announce_change, runtime.notices)
+    runtime.grants.clear()  # a new contract holder or the end of a child SIM: reads re-check
     return LineRead.model_validate(line)
 
 
@@ -88,6 +89,7 @@ async def deactivate_line(
         actor=Actor("carrier", key.name),
     )
     background.add_task(announce_change, runtime.notices)
+    runtime.grants.clear()
     return LineRead.model_validate(line)
 
 

@@ -24,6 +24,7 @@ from parental.kit.notices import Notices
 from parental.kit.paging import CursorQuery, InvalidCursor
 from telemetry.locations import service
 from telemetry.locations.errors import InvalidPeriod
+from telemetry.locations.fast import viewed_details
 from telemetry.locations.fix import FixListener
 from telemetry.locations.schemas import (
     BatchResult,
@@ -208,8 +209,7 @@ def create_guardian_router(
             now=guardian.now(),
             policy=guardian.policy,
         )
-        shown = found.location.fixed_at if found.location is not None else None
-        await guardian.viewed("location.viewed", {"basis": found.basis, "fixed_at": _iso(shown)})
+        await guardian.viewed("location.viewed", viewed_details(found))
         return found.read()
 
     @router.get(

@@ -204,13 +204,16 @@ class _Hit:
     fix: LocationRead | None  # None: SQL held no such fix when it was cached
 
 
+def _unpacked(raw: bytes | None) -> _Hit | None:
+    if raw is None:
+        return None
+    return _Hit(None if raw == _NONE else LocationRead.model_validate_json(raw))
+
+
 async def _cached(cache: Cache, key: str) -> _Hit | None:
     """What the cache holds under ``key``; None when it holds nothing usable or is down."""
     try:
-        raw = await cache.get(key)
-        if raw is None:
-            return None
-        return _Hit(None if raw == _NONE else LocationRead.model_validate_json(raw))
+        return _unpacked(await cache.get(key))
     except Exception:
         log.warning("reading the latest position from the cache failed", exc_info=True)
         return None
@@ -256,7 +259,26 @@ async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> N
         await outlets.bus.publish(event)
 
 
-async def _newest(
+async def _cached_pair(cache: Cache, child_id: uuid.UUID) -> tuple[_Hit | None, _Hit | None]:
+    """What the cache holds of the child's device and carrier positions, in one round trip;
+    (None, None) when it is down or holds something unreadable."""
+    try:
+        device, carrier = await cache.get_many(
+            [_cache_key(child_id, carrier=False), _cache_key(child_id, carrier=True)]
+        )
+        return _unpacked(device), _unpacked(carrier)
+    except Exception:
+        log.warning("reading the latest position from the cache failed", exc_info=True)
+        return None, None
+
+
+def _shown(found: LocationRead | None, now: datetime, policy: Policy) -> LocationRead | None:
+    if found is not None and found.fixed_at < now - policy.retention:
+        return None  # kept in the cache past its retention: never shown
+    return found
+
+
+async def _from_sql(
     session: AsyncSession,
     cache: Cache,
     child_id: uuid.UUID,
@@ -265,31 +287,52 @@ async def _newest(
     now: datetime,
     policy: Policy,
 ) -> LocationRead | None:
-    key = _cache_key(child_id, carrier=carrier)
-    held = await _cached(cache, key)
-    if held is not None:
-        found = held.fix
-    else:
-        row = await repository.newest(
-            session, child_id, carrier=carrier, since=now - policy.retention
-        )
-        found = LocationRead.model_validate(row) if row is not None else None
-        await _cache(cache, key, found, policy.cache_seconds)
-    if found is not None and found.fixed_at < now - policy.retention:
-        return None  # kept in the cache past its retention: never shown
+    row = await repository.newest(session, child_id, carrier=carrier, since=now - policy.retention)
+    found = LocationRead.model_validate(row) if row is not None else None
+    await _cache(cache, _cache_key(child_id, carrier=carrier), found, policy.cache_seconds)
     return found
+
+
+async def cached_latest(
+    cache: Cache, child_id: uuid.UUID, *, now: datetime, policy: Policy
+) -> Latest | None:
+    """``latest`` from the cache alone (one round trip); None when the cache lacks what the
+    answer needs (the caller then asks ``latest``)."""
+    device_hit, carrier_hit = await _cached_pair(cache, child_id)
+    if device_hit is None:
+        return None
+    device = _shown(device_hit.fix, now, policy)
+    if device_is_current(device, now=now, fallback=policy.carrier_fallback):
+        return choose(device, None, now=now, fallback=policy.carrier_fallback)
+    if carrier_hit is None:
+        return None
+    carrier = _shown(carrier_hit.fix, now, policy)
+    return choose(device, carrier, now=now, fallback=policy.carrier_fallback)
 
 
 async def latest(
     session: AsyncSession, cache: Cache, child_id: uuid.UUID, *, now: datetime, policy: Policy
 ) -> Latest:
     """Where the child is now: the device's latest fix, or the carrier's when the device has
-    been silent longer than the fallback period. The cache first, SQL when it has nothing."""
-    device = await _newest(session, cache, child_id, carrier=False, now=now, policy=policy)
+    been silent longer than the fallback period. The cache first, SQL for what it lacks."""
+    device_hit, carrier_hit = await _cached_pair(cache, child_id)
+    if device_hit is not None:
+        device = device_hit.fix
+    else:
+        device = await _from_sql(session, cache, child_id, carrier=False, now=now, policy=policy)
+    device = _shown(device, now, policy)
     if device_is_current(device, now=now, fallback=policy.carrier_fallback):
         return choose(device, None, now=now, fallback=policy.carrier_fallback)
-    carrier = await _newest(session, cache, child_id, carrier=True, now=now, policy=policy)
-    return choose(device, carrier, now=now, fallback=policy.carrier_fallback)
+    if carrier_hit is not None:
+        carrier = carrier_hit.fix
+    else:
+        carrier = await _from_sql(session, cache, child_id, carrier=True, now=now, policy=policy)
+    return choose(
+        _shown(device, now, policy),
+        _shown(carrier, now, policy),
+        now=now,
+        fallback=policy.carrier_fallback,
+    )
 
 
 async def history(
