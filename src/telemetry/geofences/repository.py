@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -83,17 +84,25 @@ async def delete_place(session: AsyncSession, place: Place) -> None:
     await session.flush()
 
 
-async def insert_event(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Store an event unless one with its key exists (a retried batch, a second worker);
-    true if this call stored it. INSERT ... ON CONFLICT DO NOTHING: both engines speak it."""
-    build = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(
-        build(PlaceEventRow)
-        .values(values)
+_EVENTS = PlaceEventRow.metadata.tables[PlaceEventRow.__tablename__]
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns]
+
+
+async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+    """Store each event unless one with its key exists (a retried batch, a second worker), in
+    one statement; the ids of those this call stored. INSERT ... ON CONFLICT DO NOTHING: both
+    engines speak it. Rows may leave out columns (None)."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        build(_EVENTS)
         .on_conflict_do_nothing(index_elements=["child_id", "place_id", "kind", "occurred_at"])
-        .returning(PlaceEventRow.id)
+        .returning(_EVENTS.c.id)
     )
-    return result.first() is not None
+    full = [{name: row.get(name) for name in _EVENT_COLUMNS} for row in rows]
+    return set((await session.execute(statement, full)).scalars())
 
 
 async def event_page(

@@ -145,45 +145,51 @@ async def track(
     now: datetime,
 ) -> list[PlaceEvent]:
     """Move the child's state at each place through the new ``fixes``; the enter and exit
-    events the places want, each stored once."""
+    events the places want, each stored once (all of a batch's in one statement)."""
     ordered = sorted(fixes, key=lambda f: f.fixed_at)
     zone = ZoneInfo(timezone)
-    events: list[PlaceEvent] = []
+    wanted: list[tuple[Place, engine.Transition]] = []
     for place in places:
         _sync_zone(place, timezone, now)
         rules = stored.rules_of(place)
         state, transitions = engine.track(rules.shape, stored.state_of(place), ordered, margin_m)
         stored.store_state(place, state)
-        for transition in engine.announced(rules, transitions, zone):
-            event = await _store_transition(session, place, transition, now)
-            if event is not None:
-                events.append(event)
+        wanted += [(place, t) for t in engine.announced(rules, transitions, zone)]
     await session.flush()
-    return events
+    if not wanted:
+        return []
+    ids = [new_id() for _ in wanted]
+    rows = [_transition_row(i, p, t, now) for i, (p, t) in zip(ids, wanted, strict=True)]
+    new = await repository.insert_events(session, rows)
+    return [
+        _transition_event(i, place, transition)
+        for i, (place, transition) in zip(ids, wanted, strict=True)
+        if i in new
+    ]
 
 
-async def _store_transition(
-    session: AsyncSession, place: Place, transition: engine.Transition, now: datetime
-) -> PlaceEvent | None:
+def _transition_row(
+    event_id: uuid.UUID, place: Place, transition: engine.Transition, now: datetime
+) -> dict[str, object]:
     fix = transition.fix
-    event_id = new_id()
-    new = await repository.insert_event(
-        session,
-        {
-            "id": event_id,
-            "child_id": place.child_id,
-            "place_id": place.id,
-            "kind": transition.kind.value,
-            "occurred_at": fix.fixed_at,
-            "place_name": place.name,
-            "latitude": fix.latitude,
-            "longitude": fix.longitude,
-            "accuracy_m": fix.accuracy_m,
-            "recorded_at": now,
-        },
-    )
-    if not new:
-        return None
+    return {
+        "id": event_id,
+        "child_id": place.child_id,
+        "place_id": place.id,
+        "kind": transition.kind.value,
+        "occurred_at": fix.fixed_at,
+        "place_name": place.name,
+        "latitude": fix.latitude,
+        "longitude": fix.longitude,
+        "accuracy_m": fix.accuracy_m,
+        "recorded_at": now,
+    }
+
+
+def _transition_event(
+    event_id: uuid.UUID, place: Place, transition: engine.Transition
+) -> PlaceEvent:
+    fix = transition.fix
     kind = PlaceEntered if transition.kind is engine.Kind.ENTER else PlaceLeft
     return kind(
         occurred_at=fix.fixed_at,
@@ -244,19 +250,16 @@ async def _store_not_arrived(
     session: AsyncSession, place: Place, deadline: datetime, now: datetime, by: time
 ) -> PlaceNotArrived | None:
     event_id = new_id()
-    new = await repository.insert_event(
-        session,
-        {
-            "id": event_id,
-            "child_id": place.child_id,
-            "place_id": place.id,
-            "kind": engine.Kind.NOT_ARRIVED.value,
-            "occurred_at": deadline,
-            "place_name": place.name,
-            "recorded_at": now,
-        },
-    )
-    if not new:
+    row = {
+        "id": event_id,
+        "child_id": place.child_id,
+        "place_id": place.id,
+        "kind": engine.Kind.NOT_ARRIVED.value,
+        "occurred_at": deadline,
+        "place_name": place.name,
+        "recorded_at": now,
+    }
+    if event_id not in await repository.insert_events(session, [row]):
         return None
     zone = ZoneInfo(place.timezone)
     return PlaceNotArrived(
