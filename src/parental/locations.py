@@ -21,8 +21,10 @@ from starlette.types import Scope
 
 from parental.alarms import fix_listener as alarm_listener
 from parental.audit import service as audit
+from parental.auth import service as auth
 from parental.auth.dependencies import BearerCredentials, CurrentAccount
 from parental.auth.errors import InvalidAccessToken
+from parental.children import grants
 from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
@@ -202,7 +204,15 @@ class GuardianViewer:
         )
 
 
+async def access_version(child_id: uuid.UUID, runtime: RuntimeDep) -> grants.AccessVersion:
+    """The child's access version, read before anything is checked."""
+    return await grants.read_version(runtime.cache, child_id)
+
+
 async def guardian_viewer(
+    # First: FastAPI solves dependencies in this order, and the version must be read before
+    # the checks below read the database (see parental.children.grants).
+    version: Annotated[grants.AccessVersion, Depends(access_version)],
     child: OwnedChild,
     account: CurrentAccount,
     credentials: BearerCredentials,
@@ -215,8 +225,15 @@ async def guardian_viewer(
     now = runtime.clock.now()
     status = await _require_monitoring(session, child, now)
     assert credentials is not None  # CurrentAccount has authenticated them
+    token = credentials.credentials
     runtime.grants.grant(
-        credentials.credentials, account_id=account.id, child=child, status=status, now=now
+        token,
+        account_id=account.id,
+        child=child,
+        status=status,
+        version=version,
+        token_expires=auth.access_token_expiry(runtime, token),
+        now=now,
     )
     return GuardianViewer(session, runtime, child, account.id, ip)
 
@@ -228,6 +245,13 @@ class GrantedViewer:
     runtime: Runtime
     grant: ReadGrant
     ip: str
+
+    @property
+    def check_key(self) -> str:
+        return grants.access_key(self.grant.child_id)
+
+    def holds(self, value: bytes | None) -> bool:
+        return self.grant.holds(value)
 
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
         await self.runtime.audit.record(

@@ -171,9 +171,11 @@ class ParentalSettings(BaseSettings):
     location_carrier_fallback_seconds: int = Field(default=900, ge=0)
     location_latest_cache_seconds: int = Field(default=300, ge=1)
     # How long a process answers a guardian's frequent reads (where the child is) from what the
-    # full check of their token, the child's family and monitoring last found: a removed
-    # guardian or an ended contract reaches every process within this (0: check every read).
-    guardian_read_grant_seconds: float = Field(default=1.0, ge=0)
+    # full check of their token, the child's family and monitoring last found. A change (a
+    # guardian removed, a line ended) voids grants in every process at once through the cache;
+    # this bounds how long one goes unseen if the cache was down when it happened (0: check
+    # every read). See parental/children/grants.py.
+    guardian_read_grant_seconds: float = Field(default=60.0, ge=0)
     location_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     location_stream_max_seconds: float = Field(default=3600.0, gt=0)
 

@@ -5,6 +5,7 @@ answering, and hands everything else to the route."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,9 @@ import pytest
 from sqlalchemy import event, select
 
 from parental.audit.models import AuditEvent
+from parental.children import grants
 from parental.kit.clock import FrozenClock
+from parental.lines import repository as lines_repository
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import fix, latest, minor_turning_18_tomorrow, upload
@@ -194,3 +197,44 @@ async def test_when_the_audit_row_cannot_be_written_the_route_answers(
     again = await latest(client, family)  # the route writes the row in its own transaction
     assert (again.status_code, again.json()) == (200, first)
     assert len(await audit_rows(runtime, family.child_id)) == 2
+
+
+async def test_a_change_made_by_another_process_voids_the_grant_at_the_next_read(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    family: FamilyWorld,
+    carrier: dict[str, str],
+) -> None:
+    await upload(client, family, fix(clock.now()))
+    assert (await latest(client, family)).status_code == 200
+    with statements(runtime) as run:
+        assert (await latest(client, family)).status_code == 200
+    assert run == ["INSERT INTO audit_events"]
+
+    # Another process ended the child SIM: it committed and wrote a new access version; this
+    # process's grant is still in its memory.
+    async with runtime.sessions() as session:
+        line = await lines_repository.get_line_by_msisdn(session, family.line)
+        assert line is not None
+        line.is_child_sim = False
+        await session.commit()
+    await grants.revoke(runtime.cache, [uuid.UUID(family.child_id)])
+    assert len(runtime.grants) == 1
+    refused = await latest(client, family)
+    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+
+
+async def test_the_carriers_change_of_the_line_is_seen_at_once(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    family: FamilyWorld,
+    carrier: dict[str, str],
+) -> None:
+    await upload(client, family, fix(clock.now()))
+    assert (await latest(client, family)).status_code == 200
+    ended = await client.delete(f"/carrier/v1/lines/{family.line}", headers=carrier)
+    assert ended.status_code == 200, ended.text
+    refused = await latest(client, family)
+    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")

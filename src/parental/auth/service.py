@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,6 +160,14 @@ async def authenticate(session: AsyncSession, runtime: Runtime, access_token: st
     if account is None:
         raise InvalidAccessToken()
     return account
+
+
+def access_token_expiry(runtime: Runtime, access_token: str) -> datetime:
+    """When an access token (already authenticated) stops being valid."""
+    claims = decode_jwt(
+        access_token, secret=runtime.secret, audience=GUARDIAN_AUDIENCE, now=runtime.clock.now()
+    )
+    return datetime.fromtimestamp(claims["exp"], tz=UTC)
 
 
 def issue_access_token(runtime: Runtime, account: Account) -> str:

@@ -1,30 +1,85 @@
 """Read grants: what the full check last found about a guardian's token and a child.
 
-A guardian's app asks where the child is every few seconds, and checking the token's account,
-the child's family and the monitoring rules costs several database round trips each time. After
-the full check passes, the reading route puts a grant here; the fast path of the same read
-(``telemetry.locations.fast``) answers from it until it lapses, at most ``ttl`` seconds later.
-So a guardian removed from the family, an expired token or a line that stops being a child SIM
-reaches a process within ``ttl`` (the same rule as the filter's subject cache); the 18th
-birthday is exact, as a grant never outlives monitoring. Every read answered from a grant is
-still audited, row by row. Changes made in this process (a guardian or child removed, a line
-changed) clear its grants at once.
+A guardian's app asks where the child is every few seconds while the map is open, and checking
+the token's account, the child's family and the monitoring rules costs several database round
+trips each time. After the full check passes, the reading route puts a grant here; the fast
+path of the same read (``telemetry.locations.fast``) answers from it, still writing each
+read's audit row. A grant lapses:
 
-Grants are kept per process: ``ttl`` in monotonic time, the birthday in the runtime's clock.
+- when anything that decides access to the child changes: a guardian leaves or is removed,
+  the child is removed or edited, the carrier changes the child's line. The change sets a new
+  random *access version* of each child concerned in the shared cache (``revoke``), after its
+  transaction commits; a grant holds the version it was given under, and the fast path reads
+  the current one in the same round trip as the positions, so every process sees the change
+  at its next read. The version is read before the full check, so a change racing with the
+  check leaves a grant that is already stale;
+- ``ttl`` seconds after the check (for a change whose new version could not be written,
+  Redis being down: the bound on how long it may go unseen);
+- when the access token expires, and at midnight of the child's 18th birthday in the child's
+  zone, when monitoring ends.
+
+Grants are kept per process (``ttl`` in monotonic time, the rest in the runtime's clock); a
+change made in this process also clears them at once.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time as monotonic
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from parental.children.models import Child
 from parental.children.monitoring import Monitoring
+from parental.kit.cache import Cache
+
+log = logging.getLogger(__name__)
+
+VERSION_TTL_SECONDS = 86_400  # far longer than any grant lives
+
+
+def access_key(child_id: uuid.UUID) -> str:
+    """The cache key of the child's access version."""
+    return f"access:child:{child_id}"
+
+
+@dataclass(frozen=True)
+class AccessVersion:
+    value: bytes | None  # None: never changed, or forgotten
+    known: bool = True  # False: the cache could not be read, so no grant is given
+
+
+async def read_version(cache: Cache, child_id: uuid.UUID) -> AccessVersion:
+    """The child's access version now."""
+    try:
+        return AccessVersion(await cache.get(access_key(child_id)))
+    except Exception:
+        log.warning("reading an access version failed; no read grant", exc_info=True)
+        return AccessVersion(None, known=False)
+
+
+async def revoke(cache: Cache, child_ids: Iterable[uuid.UUID]) -> None:
+    """Void every grant to read these children, in every process (call after commit)."""
+    for child_id in child_ids:
+        try:
+            await cache.set(
+                access_key(child_id),
+                secrets.token_hex(8).encode(),
+                ttl_seconds=VERSION_TTL_SECONDS,
+            )
+        except Exception:
+            log.warning("revoking read grants failed; they lapse within their ttl", exc_info=True)
+
+
+async def revoke_reads(local: ReadGrants, cache: Cache, child_ids: Iterable[uuid.UUID]) -> None:
+    """``revoke``, and clear this process's grants at once (call after commit)."""
+    local.clear()
+    await revoke(cache, child_ids)
 
 
 @dataclass(frozen=True)
@@ -32,8 +87,13 @@ class ReadGrant:
     account_id: uuid.UUID
     family_id: uuid.UUID
     child_id: uuid.UUID
-    until: datetime  # aware: monitoring ends then (18th birthday)
-    expires: float  # monotonic: the grant lapses then
+    version: bytes | None  # the child's access version the check ran under
+    until: datetime  # aware: the token expires or monitoring ends (18th birthday)
+    expires: float  # monotonic: ``ttl`` after the check
+
+    def holds(self, version: bytes | None) -> bool:
+        """Whether nothing that decides access has changed since the check."""
+        return version == self.version
 
 
 def monitoring_ends_at(child: Child, status: Monitoring) -> datetime:
@@ -61,23 +121,27 @@ class ReadGrants:
         account_id: uuid.UUID,
         child: Child,
         status: Monitoring,
+        version: AccessVersion,
+        token_expires: datetime,
         now: datetime,
     ) -> None:
         """Note that ``token`` (of ``account_id``) may read ``child``'s data: the full check
-        has just passed, with ``status`` the child's monitoring."""
-        if self.ttl <= 0 or not status.active:
+        has just passed under access ``version``, with ``status`` the child's monitoring."""
+        if self.ttl <= 0 or not status.active or not version.known:
             return
-        until = monitoring_ends_at(child, status)
+        until = min(token_expires, monitoring_ends_at(child, status))
         if now >= until:
             return
         key = (token, child.id)
         expires = self._clock() + self.ttl
-        self._items[key] = ReadGrant(account_id, child.family_id, child.id, until, expires)
+        grant = ReadGrant(account_id, child.family_id, child.id, version.value, until, expires)
+        self._items[key] = grant
         self._items.move_to_end(key)
         while len(self._items) > self._size:
             self._items.popitem(last=False)
 
     def get(self, token: str, child_id: uuid.UUID, now: datetime) -> ReadGrant | None:
+        """The grant, unless it has lapsed by time (its version is the caller's to check)."""
         key = (token, child_id)
         found = self._items.get(key)
         if found is None:

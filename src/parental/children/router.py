@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 
 from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
@@ -16,6 +16,7 @@ from parental.children.errors import (
     NotAMinor,
     UnknownTimezone,
 )
+from parental.children.grants import revoke_reads
 from parental.children.schemas import ChildCreate, ChildPage, ChildRead, ChildUpdate
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep, SettingsDep
 from parental.families.errors import NoFamily
@@ -69,11 +70,17 @@ async def get_child(child: OwnedChild, session: SessionDep, clock: ClockDep) -> 
 
 @router.patch("/children/{child_id}", responses=error_responses(ChildNotFound, UnknownTimezone))
 async def update_child(
-    body: ChildUpdate, child: OwnedChild, session: SessionDep, clock: ClockDep
+    body: ChildUpdate,
+    child: OwnedChild,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
 ) -> ChildRead:
     """Rename a child or change the child's time zone."""
-    now = clock.now()
+    now = runtime.clock.now()
     await service.update_child(session, child, name=body.name, timezone=body.timezone, now=now)
+    # A new zone moves the 18th birthday's midnight, when read grants end.
+    background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
     return await service.describe(session, child, now)
 
 
@@ -88,12 +95,13 @@ async def delete_child(
     session: SessionDep,
     runtime: RuntimeDep,
     ip: ClientIP,
+    background: BackgroundTasks,
 ) -> None:
     """Remove a child with the child's devices, pairing codes and filter data."""
     await service.remove_child(
         session, child=child, account=account, now=runtime.clock.now(), ip=ip
     )
-    runtime.grants.clear()
+    background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
 
 
 @router.get("/children/{child_id}/audit-events", responses=error_responses(ChildNotFound))

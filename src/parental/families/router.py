@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
+from parental.children import repository as children_repository
+from parental.children.grants import revoke_reads
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep
 from parental.families import service
 from parental.families.dependencies import AddressedInvitation, FamilyInvitation, OwnedFamily
@@ -74,6 +76,7 @@ async def remove_guardian(
     session: SessionDep,
     runtime: RuntimeDep,
     ip: ClientIP,
+    background: BackgroundTasks,
 ) -> None:
     """Remove a guardian (the owner), or leave the family (oneself)."""
     await service.remove_guardian(
@@ -84,7 +87,10 @@ async def remove_guardian(
         now=runtime.clock.now(),
         ip=ip,
     )
-    runtime.grants.clear()  # their reads stop now in this process, within seconds in others
+    children = [
+        child.id for child, _ in await children_repository.list_with_lines(session, family.id)
+    ]
+    background.add_task(revoke_reads, runtime.grants, runtime.cache, children)
 
 
 @router.post(

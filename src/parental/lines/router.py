@@ -5,6 +5,8 @@ from datetime import timedelta
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
 from parental.audit.service import Actor
+from parental.children import repository as children_repository
+from parental.children.grants import revoke_reads
 from parental.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from parental.kit.errors import error_responses
 from parental.lines import bindings, service
@@ -58,7 +60,9 @@ async def register_line(
         response.status_code = status.HTTP_201_CREATED
     if not (line.active and line.is_child_sim):  # its bindings, if any, have ended
         background.add_task(announce_change, runtime.notices)
-    runtime.grants.clear()  # a new contract holder or the end of a child SIM: reads re-check
+    child = await children_repository.by_line(session, line.id)
+    if child is not None:  # a new contract holder, the end of a child SIM: reads re-check
+        background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
     return LineRead.model_validate(line)
 
 
@@ -89,7 +93,9 @@ async def deactivate_line(
         actor=Actor("carrier", key.name),
     )
     background.add_task(announce_change, runtime.notices)
-    runtime.grants.clear()
+    child = await children_repository.by_line(session, line.id)
+    if child is not None:
+        background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
     return LineRead.model_validate(line)
 
 

@@ -3,11 +3,12 @@
 A guardian's app asks where the child is every few seconds while the map is open; the
 framework's per-request work (routing, dependencies, a database session for the caller's
 account, the child's family and monitoring) costs tens of times the answer itself. This ASGI
-middleware answers a read when the composition root's ``Backend`` vouches for the caller
-without I/O (a grant the full route left moments ago) and the cache holds the positions; it
-writes the same audit row as the route, committed before it answers. Anything else (no or
-unknown credentials, a malformed id, a lapsed grant, a cache miss, a failure) goes to the
-route untouched, so every error is the one the documented route gives.
+middleware answers a read when the composition root's ``Backend`` vouches for the caller (a
+grant the full route left, which must still hold by a value read in the same cache round trip
+as the positions) and the cache holds the positions; it writes the same audit row as the
+route, committed before it answers. Anything else (no or unknown credentials, a malformed id,
+a lapsed grant, a cache miss, a failure) goes to the route untouched, so every error is the
+one the documented route gives.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ class Backend(Protocol):
 
 
 class Audit(Protocol):
+    @property
+    def check_key(self) -> str:
+        """A cache key read with the positions; its value must satisfy ``holds``."""
+
+    def holds(self, value: bytes | None) -> bool:
+        """Whether the caller may still read, given the value under ``check_key`` now."""
+
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
         """Record the read in the audit log the child sees; returns once it is committed."""
 
@@ -82,9 +90,12 @@ class FastLatest:
         audit = backend.viewer(scope, token, child_id, now)
         if audit is None:
             return False
-        found = await service.cached_latest(backend.cache, child_id, now=now, policy=backend.policy)
-        if found is None:
+        cached = await service.cached_latest(
+            backend.cache, child_id, now=now, policy=backend.policy, check_key=audit.check_key
+        )
+        if cached is None or cached.latest is None or not audit.holds(cached.checked):
             return False
+        found = cached.latest
         try:
             await audit.viewed("location.viewed", viewed_details(found))
         except Exception:  # the route tries again, and gives its documented error if it fails

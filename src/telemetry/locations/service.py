@@ -259,17 +259,24 @@ async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> N
         await outlets.bus.publish(event)
 
 
-async def _cached_pair(cache: Cache, child_id: uuid.UUID) -> tuple[_Hit | None, _Hit | None]:
-    """What the cache holds of the child's device and carrier positions, in one round trip;
-    (None, None) when it is down or holds something unreadable."""
+@dataclass(frozen=True)
+class _Held:
+    """What the cache held of a child's positions, read in one round trip."""
+
+    device: _Hit | None
+    carrier: _Hit | None
+    checked: bytes | None = None  # the value under the caller's ``check_key``
+
+
+async def _held(cache: Cache, child_id: uuid.UUID, check_key: str | None = None) -> _Held | None:
+    """None when the cache is down or holds something unreadable."""
+    keys = [_cache_key(child_id, carrier=False), _cache_key(child_id, carrier=True)]
     try:
-        device, carrier = await cache.get_many(
-            [_cache_key(child_id, carrier=False), _cache_key(child_id, carrier=True)]
-        )
-        return _unpacked(device), _unpacked(carrier)
+        values = await cache.get_many(keys if check_key is None else [*keys, check_key])
+        return _Held(_unpacked(values[0]), _unpacked(values[1]), *values[2:])
     except Exception:
         log.warning("reading the latest position from the cache failed", exc_info=True)
-        return None, None
+        return None
 
 
 def _shown(found: LocationRead | None, now: datetime, policy: Policy) -> LocationRead | None:
@@ -293,21 +300,39 @@ async def _from_sql(
     return found
 
 
+@dataclass(frozen=True)
+class CachedLatest:
+    """``cached_latest``'s answer: the position (None when the cache lacks what it needs) and
+    the value under the caller's ``check_key``, read in the same round trip."""
+
+    latest: Latest | None
+    checked: bytes | None
+
+
 async def cached_latest(
-    cache: Cache, child_id: uuid.UUID, *, now: datetime, policy: Policy
-) -> Latest | None:
-    """``latest`` from the cache alone (one round trip); None when the cache lacks what the
-    answer needs (the caller then asks ``latest``)."""
-    device_hit, carrier_hit = await _cached_pair(cache, child_id)
-    if device_hit is None:
+    cache: Cache,
+    child_id: uuid.UUID,
+    *,
+    now: datetime,
+    policy: Policy,
+    check_key: str | None = None,
+) -> CachedLatest | None:
+    """``latest`` from the cache alone, in one round trip with ``check_key``'s value; None
+    when the cache is down."""
+    held = await _held(cache, child_id, check_key)
+    if held is None:
         return None
-    device = _shown(device_hit.fix, now, policy)
+    if held.device is None:
+        return CachedLatest(None, held.checked)
+    device = _shown(held.device.fix, now, policy)
     if device_is_current(device, now=now, fallback=policy.carrier_fallback):
-        return choose(device, None, now=now, fallback=policy.carrier_fallback)
-    if carrier_hit is None:
-        return None
-    carrier = _shown(carrier_hit.fix, now, policy)
-    return choose(device, carrier, now=now, fallback=policy.carrier_fallback)
+        found = choose(device, None, now=now, fallback=policy.carrier_fallback)
+        return CachedLatest(found, held.checked)
+    if held.carrier is None:
+        return CachedLatest(None, held.checked)
+    carrier = _shown(held.carrier.fix, now, policy)
+    found = choose(device, carrier, now=now, fallback=policy.carrier_fallback)
+    return CachedLatest(found, held.checked)
 
 
 async def latest(
@@ -315,24 +340,19 @@ async def latest(
 ) -> Latest:
     """Where the child is now: the device's latest fix, or the carrier's when the device has
     been silent longer than the fallback period. The cache first, SQL for what it lacks."""
-    device_hit, carrier_hit = await _cached_pair(cache, child_id)
-    if device_hit is not None:
-        device = device_hit.fix
+    held = await _held(cache, child_id) or _Held(None, None)
+    if held.device is not None:
+        device = held.device.fix
     else:
         device = await _from_sql(session, cache, child_id, carrier=False, now=now, policy=policy)
     device = _shown(device, now, policy)
     if device_is_current(device, now=now, fallback=policy.carrier_fallback):
         return choose(device, None, now=now, fallback=policy.carrier_fallback)
-    if carrier_hit is not None:
-        carrier = carrier_hit.fix
+    if held.carrier is not None:
+        carrier = held.carrier.fix
     else:
         carrier = await _from_sql(session, cache, child_id, carrier=True, now=now, policy=policy)
-    return choose(
-        _shown(device, now, policy),
-        _shown(carrier, now, policy),
-        now=now,
-        fallback=policy.carrier_fallback,
-    )
+    return choose(device, _shown(carrier, now, policy), now=now, fallback=policy.carrier_fallback)
 
 
 async def history(
