@@ -152,7 +152,9 @@ async def build_world(children: int) -> list[tuple[str, str, str]]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as c,
     ):
         carrier = await carrier_headers(runtime)
-        for n in range(children):
+        # Numbers of this run only: sign-in limits per phone number live in Redis across runs.
+        first = random.randrange(0, 9_000_000 - children)
+        for n in range(first, first + children):
             world = await build_family(
                 c, runtime, carrier, guardian_phone=f"+7701{n:07d}", line=f"+7707{n:07d}"
             )
@@ -177,10 +179,11 @@ async def build_world(children: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def wrk(url: str, script: str, seconds: int, connections: int, threads: int = 1) -> str:
+def wrk(url: str, script: str, seconds: int, connections: int, cores: str | None = None) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    pinned = ["taskset", "-c", cores] if cores else []
+    command = [*pinned, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     out = subprocess.run(
         [*command, "-s", f.name, url], check=True, capture_output=True, text=True
     ).stdout
@@ -243,8 +246,11 @@ def lua(values: object) -> str:
     return json.dumps(values).replace("[", "{").replace("]", "}")
 
 
-def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(
+    port: int, workers: int, env: dict[str, str], cores: str | None = None
+) -> subprocess.Popen[bytes]:
     command = [
+        *(["taskset", "-c", cores] if cores else []),
         sys.executable, "-m", "uvicorn", "parental.app:create_app", "--factory",
         "--port", str(port), "--workers", str(workers), "--no-access-log",
         "--log-level", "warning",
@@ -293,11 +299,12 @@ def main() -> None:
     finally:
         api.terminate()
         api.wait(timeout=30)
-    api = serve(port, 1, env)
+    # One worker on one core; wrk on the other, with PostgreSQL and Redis (as bench_http.py).
+    api = serve(port, 1, env, cores="0")
     try:
         script = READ % {"pairs": lua([[c, g] for c, g, _ in world])}
-        wrk(f"http://127.0.0.1:{port}", script, 2, 16)
-        out = wrk(f"http://127.0.0.1:{port}", script, args.seconds, 16)
+        wrk(f"http://127.0.0.1:{port}", script, 2, 16, cores="1")
+        out = wrk(f"http://127.0.0.1:{port}", script, args.seconds, 16, cores="1")
         reads, p50, p99 = requests_per_second(out), latency_ms(out, "50"), latency_ms(out, "99")
     finally:
         api.terminate()

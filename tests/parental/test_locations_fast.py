@@ -40,6 +40,11 @@ def statements(runtime: Runtime) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
+def besides_audit(run: list[str]) -> list[str]:
+    """The statements other than the audit rows' (on PostgreSQL those bypass SQLAlchemy)."""
+    return [statement for statement in run if statement != "INSERT INTO audit_events"]
+
+
 async def audit_rows(runtime: Runtime, child_id: str) -> list[AuditEvent]:
     """The child-visible location reads, read in a session of their own (so: committed)."""
     async with runtime.sessions() as session:
@@ -64,7 +69,7 @@ async def test_a_repeated_read_is_answered_from_the_grant_and_audited_like_the_f
     assert second.status_code == 200
     assert second.json() == first.json()
     assert second.headers["content-type"] == "application/json"
-    assert run == ["INSERT INTO audit_events"]  # no account, family or monitoring lookup
+    assert besides_audit(run) == []  # no account, family or monitoring lookup
 
     rows = await audit_rows(runtime, family.child_id)
     assert len(rows) == 2
@@ -165,8 +170,7 @@ async def test_a_lapsed_grant_or_an_empty_cache_goes_to_the_route(
     runtime.grants.clear()  # lapsed
     with statements(runtime) as run:
         assert (await latest(client, family)).json() == first
-    assert "INSERT INTO audit_events" in run
-    assert len(run) > 1
+    assert besides_audit(run) != []
 
     child_key = f"location:latest:{family.child_id}"
     for kind in ("device", "carrier"):
@@ -176,7 +180,7 @@ async def test_a_lapsed_grant_or_an_empty_cache_goes_to_the_route(
     assert any(s.startswith("SELECT") for s in run)  # read from SQL, and cached again
     with statements(runtime) as run:
         assert (await latest(client, family)).json() == first
-    assert run == ["INSERT INTO audit_events"]
+    assert besides_audit(run) == []
     assert len(await audit_rows(runtime, family.child_id)) == 4
 
 
@@ -210,7 +214,7 @@ async def test_a_change_made_by_another_process_voids_the_grant_at_the_next_read
     assert (await latest(client, family)).status_code == 200
     with statements(runtime) as run:
         assert (await latest(client, family)).status_code == 200
-    assert run == ["INSERT INTO audit_events"]
+    assert besides_audit(run) == []
 
     # Another process ended the child SIM: it committed and wrote a new access version; this
     # process's grant is still in its memory.

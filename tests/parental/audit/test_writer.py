@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parental.audit import writer as writer_module
 from parental.audit.models import AuditEvent
 from parental.audit.service import Actor
 from parental.audit.writer import AuditWriter
@@ -87,16 +88,16 @@ async def test_a_failed_group_fails_each_caller_and_keeps_nothing(
 ) -> None:
     writer = writers()
     calls = 0
-    real = AsyncConnection.execute
+    real = writer_module._insert
 
-    async def fail_once(self: AsyncConnection, *args: Any, **kwargs: Any) -> Any:
+    async def fail_once(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("database gone")
-        return await real(self, *args, **kwargs)
+        await real(connection, rows)
 
-    monkeypatch.setattr(AsyncConnection, "execute", fail_once)
+    monkeypatch.setattr(writer_module, "_insert", fail_once)
     results = await asyncio.gather(
         *(writer.record(**entry(runtime, n, uuid.uuid4())) for n in range(5)),
         return_exceptions=True,
