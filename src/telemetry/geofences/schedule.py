@@ -1,9 +1,9 @@
 """When a place's rules apply, in the child's own time zone. Pure: no I/O, time is passed in.
 
-A schedule is a set of weekly windows, the way filter profiles schedule categories (the idea
-is the same, the code is not shared: telemetry does not import filters). A window starting on
-a given day may run past midnight (``21:00-07:00``); the hours after midnight belong to the
-window of the day before. A place without windows applies all the time.
+A schedule is a set of weekly windows (``parental.kit.weekly.Window``, shared with screen-time
+downtime; filter profiles mean the same by theirs). A window starting on a given day may run
+past midnight (``21:00-07:00``); the hours after midnight belong to the window of the day
+before. A place without windows applies all the time.
 
 An arrival rule says "at school by 08:30 on weekdays, counting from 07:00": on each of its
 days, the child must have been seen inside the place between ``since`` and ``by``, local time.
@@ -18,44 +18,12 @@ new time, just after the clocks have passed it; a time they repeat (fall back) i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEK = range(7)
+from parental.kit.weekly import WEEK, Window, check_days, local_instant
 
-
-def _check_days(days: frozenset[int]) -> None:
-    if not days or not days <= set(WEEK):
-        raise ValueError("days must be a non-empty set of 0 (Monday) to 6 (Sunday)")
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """Wall-clock ``at`` on ``day`` in ``zone``, as an aware UTC instant."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """From ``start`` on each of ``days`` (0 = Monday) to ``end``, next day if end <= start."""
-
-    days: frozenset[int]
-    start: time
-    end: time
-
-    def __post_init__(self) -> None:
-        _check_days(self.days)
-
-    @property
-    def overnight(self) -> bool:
-        return self.end <= self.start
-
-    def contains(self, local: datetime) -> bool:
-        day, at = local.weekday(), local.time().replace(tzinfo=None)
-        if not self.overnight:
-            return day in self.days and self.start <= at < self.end
-        return (day in self.days and at >= self.start) or (
-            (day - 1) % 7 in self.days and at < self.end
-        )
+__all__ = ["WEEK", "ArrivalRule", "Schedule", "Window", "check_days", "local_instant"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +47,7 @@ class ArrivalRule:
     by: time
 
     def __post_init__(self) -> None:
-        _check_days(self.days)
+        check_days(self.days)
         if not self.since < self.by:
             raise ValueError("since must be earlier than by, on the same day")
 
