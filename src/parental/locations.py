@@ -36,7 +36,9 @@ from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.cache import Cache
+from parental.kit.errors import TooManyRequests
 from parental.kit.notices import Notices
+from parental.kit.ratelimit import Rule
 from parental.lines import repository as lines_repository
 from parental.lines import service as lines
 from parental.lines.dependencies import CarrierKey
@@ -111,7 +113,10 @@ class ChildUploader:
 async def device_uploader(
     device: CurrentDevice, session: SessionDep, runtime: RuntimeDep, listeners: Listeners
 ) -> ChildUploader:
-    """The calling device, if monitoring applies to its child (403 otherwise)."""
+    """The calling device, if monitoring applies to its child (403 otherwise), within its
+    upload rate (429)."""
+    rule = Rule("location-upload:device", runtime.settings.limit_location_uploads_per_device)
+    await runtime.limiter.hit(rule, str(device.id))
     child = await children_repository.get(session, device.child_id)
     assert child is not None  # devices.child_id is a foreign key with cascade
     await _require_monitoring(session, child, runtime.clock.now())
@@ -302,7 +307,8 @@ def fast_location_backend(scope: Scope) -> FastLocations | None:
 
 def device_locations_router() -> APIRouter:
     return create_device_router(
-        uploader=device_uploader, caller_errors=(InvalidDeviceToken, MonitoringInactive)
+        uploader=device_uploader,
+        caller_errors=(InvalidDeviceToken, MonitoringInactive, TooManyRequests),
     )
 
 

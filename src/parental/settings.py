@@ -151,6 +151,9 @@ class ParentalSettings(BaseSettings):
     blockpage_helplines: dict[str, Helpline] = DEFAULT_HELPLINES
     blockpage_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     limit_unblock_requests_per_line: str = "10/hour"
+    # A device agent uploads its fixes every few minutes (up to 1,000 a batch); this only stops
+    # a broken or hostile agent from flooding the database.
+    limit_location_uploads_per_device: str = "120/minute"
     # "Allow once" opens the name for this long; decided requests (and open ones nobody
     # answered) are deleted this long after their decision or the child's last ask.
     unblock_allow_once_minutes: int = Field(default=60, ge=1, le=1440)
