@@ -209,6 +209,26 @@ async def test_a_child_has_at_most_the_configured_number_of_places(
     assert len(listed.json()["items"]) == 2
 
 
+@pytest.mark.skipif(not DATABASE_URL, reason="SQLite serialises writing transactions itself")
+async def test_two_guardians_adding_the_last_place_at_once_get_one(
+    client: httpx.AsyncClient, family: FamilyWorld
+) -> None:
+    await create_place(client, family, name="Home")
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                places_url(family),
+                headers=family.guardian.headers,
+                json={"name": name, "shape": CIRCLE},
+            )
+            for name in ("School", "Club", "Pool")
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
+    listed = await client.get(places_url(family), headers=family.guardian.headers)
+    assert len(listed.json()["items"]) == 2
+
+
 async def test_another_familys_place_is_not_found(
     client: httpx.AsyncClient, family: FamilyWorld, other_family: FamilyWorld
 ) -> None:

@@ -19,6 +19,15 @@ async def add(session: AsyncSession, place: Place) -> None:
     await session.flush()
 
 
+async def lock_child(session: AsyncSession, child_id: uuid.UUID) -> None:
+    """Make concurrent changes to one child's set of places take turns until the transaction
+    ends (PostgreSQL: a transaction-level advisory lock keyed by the child; SQLite lets one
+    writing transaction run at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(child_id.bytes[:8], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 async def count_for_child(session: AsyncSession, child_id: uuid.UUID) -> int:
     count = await session.scalar(
         select(func.count()).select_from(Place).where(Place.child_id == child_id)

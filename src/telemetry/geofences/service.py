@@ -58,8 +58,9 @@ async def create_place(
     now: datetime,
     max_places: int,
 ) -> Place:
-    """Add a place to the child's, within the limit; the child's position there is unknown
-    until a fix decides it."""
+    """Add a place to the child's, within the limit (two guardians adding the last one at
+    once: one gets it); the child's position there is unknown until a fix decides it."""
+    await repository.lock_child(session, child_id)
     if await repository.count_for_child(session, child_id) >= max_places:
         raise PlaceLimitReached(f"A child can have at most {max_places} places.")
     place = Place(
