@@ -19,7 +19,9 @@ from parental.audit.models import AuditEvent
 from parental.children import grants
 from parental.kit.clock import FrozenClock
 from parental.lines import repository as lines_repository
+from parental.locations import location_policy
 from parental.runtime import Runtime
+from telemetry.locations import service
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import fix, latest, minor_turning_18_tomorrow, upload
 
@@ -242,3 +244,39 @@ async def test_the_carriers_change_of_the_line_is_seen_at_once(
     assert ended.status_code == 200, ended.text
     refused = await latest(client, family)
     assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+
+
+async def test_a_late_fill_from_sql_never_hides_a_newer_cached_fix(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    child_id = uuid.UUID(family.child_id)
+    key = f"location:latest:{family.child_id}:device"
+    policy = location_policy(runtime.settings)
+    # A read found nothing in SQL; before it could cache that, a fix was stored and announced.
+    await upload(client, family, fix(clock.now()))
+    assert (await runtime.cache.get_many([key]))[0] is not None
+    await service._cache(runtime.cache, key, None, policy.cache_seconds)
+    cached = await service.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
+    assert cached is not None
+    assert cached.latest is not None
+    assert cached.latest.location is not None
+    # An older batch arriving late does not replace it either.
+    await upload(client, family, fix(clock.now() - timedelta(hours=1)))
+    again = await service.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
+    assert again is not None
+    assert again.latest == cached.latest
+
+
+async def test_removing_the_child_drops_the_cached_positions(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    await upload(client, family, fix(clock.now()))
+    assert (await latest(client, family)).status_code == 200
+    keys = [f"location:latest:{family.child_id}:{kind}" for kind in ("device", "carrier")]
+    assert await runtime.cache.get_many(keys) != [None, None]
+    removed = await client.delete(
+        f"/v1/children/{family.child_id}", headers=family.guardian.headers
+    )
+    assert removed.status_code == 204, removed.text
+    assert await runtime.cache.get_many(keys) == [None, None]
+    assert (await latest(client, family)).status_code == 404

@@ -21,6 +21,12 @@ class Cache(Protocol):
         ...
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None: ...
+    async def set_newer(self, key: str, value: bytes, *, rank: float, ttl_seconds: int) -> bool:
+        """Set ``value`` unless the key holds one of a higher or equal ``rank`` (atomically:
+        of two concurrent writers, the higher rank stays); whether it was set. A key written
+        this way is meant to be written only this way (``set`` leaves its rank)."""
+        ...
+
     async def delete(self, key: str) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -31,6 +37,7 @@ class MemoryCache:
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
+        self._ranks: dict[str, float] = {}
 
     async def get(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -49,14 +56,37 @@ class MemoryCache:
         expires = time.monotonic() + ttl_seconds if ttl_seconds else None
         self._data[key] = (value, expires)
 
+    async def set_newer(self, key: str, value: bytes, *, rank: float, ttl_seconds: int) -> bool:
+        held = self._ranks.get(key)
+        if held is not None and held >= rank and await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds=ttl_seconds)
+        self._ranks[key] = rank
+        return True
+
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+        self._ranks.pop(key, None)
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
+
+
+_RANK = ":rank"
+# KEYS: the value's key and its rank's; ARGV: value, rank, ttl. The rank lives beside the value
+# and expires with it (keys written with set_newer are meant to be written only with it).
+_SET_NEWER = """
+local held = redis.call('GET', KEYS[2])
+if held and redis.call('EXISTS', KEYS[1]) == 1 and tonumber(held) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 
 
 class RedisCache:
@@ -75,6 +105,7 @@ class RedisCache:
         self._waiting: list[tuple[list[str], asyncio.Future[list[bytes | None]]]] = []
         self._reader: asyncio.Task[None] | None = None
         self.mgets = 0  # commands sent, for tests and benchmarks
+        self._set_newer = self._redis.register_script(_SET_NEWER)
 
     async def get(self, key: str) -> bytes | None:
         value = await self._redis.get(self._prefix + key)
@@ -108,8 +139,13 @@ class RedisCache:
     async def set(self, key: str, value: bytes, *, ttl_seconds: int | None = None) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
 
+    async def set_newer(self, key: str, value: bytes, *, rank: float, ttl_seconds: int) -> bool:
+        full = self._prefix + key
+        done = await self._set_newer(keys=[full, full + _RANK], args=[value, rank, ttl_seconds])
+        return bool(done)
+
     async def delete(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        await self._redis.delete(self._prefix + key, self._prefix + key + _RANK)
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())

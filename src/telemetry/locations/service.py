@@ -210,19 +210,13 @@ def _unpacked(raw: bytes | None) -> _Hit | None:
     return _Hit(None if raw == _NONE else LocationRead.model_validate_json(raw))
 
 
-async def _cached(cache: Cache, key: str) -> _Hit | None:
-    """What the cache holds under ``key``; None when it holds nothing usable or is down."""
-    try:
-        return _unpacked(await cache.get(key))
-    except Exception:
-        log.warning("reading the latest position from the cache failed", exc_info=True)
-        return None
-
-
 async def _cache(cache: Cache, key: str, fix: LocationRead | None, ttl: int) -> None:
+    """Cache ``fix`` (None: SQL holds none) unless a newer one is cached: a read that found
+    nothing in SQL just before a fix was stored must not hide that fix."""
     value = fix.model_dump_json().encode() if fix is not None else _NONE
+    rank = fix.fixed_at.timestamp() if fix is not None else -1.0  # before any fix
     try:
-        await cache.set(key, value, ttl_seconds=ttl)
+        await cache.set_newer(key, value, rank=rank, ttl_seconds=ttl)
     except Exception:
         log.warning("writing the latest position to the cache failed", exc_info=True)
 
@@ -230,20 +224,19 @@ async def _cache(cache: Cache, key: str, fix: LocationRead | None, ttl: int) -> 
 async def _move_latest(
     cache: Cache, child_id: uuid.UUID, fixes: Sequence[LocationRead], ttl: int
 ) -> None:
-    """Put the newest of ``fixes`` of each kind in the cache, unless it holds a newer one.
-
-    Read, then write: two processes storing fixes of one child at the same moment may leave
-    the older of their two cached, until it expires (``ttl``) or a newer fix replaces it.
-    """
+    """Put the newest of ``fixes`` of each kind in the cache, unless it holds a newer one (the
+    cache decides atomically, so of two processes storing fixes at once the newer stays)."""
     for carrier in (False, True):
         mine = [f for f in fixes if (f.device_id is None) is carrier]
-        if not mine:
-            continue
-        newest = max(mine, key=lambda f: f.fixed_at)
-        key = _cache_key(child_id, carrier=carrier)
-        held = await _cached(cache, key)
-        if held is None or held.fix is None or held.fix.fixed_at < newest.fixed_at:
-            await _cache(cache, key, newest, ttl)
+        if mine:
+            newest = max(mine, key=lambda f: f.fixed_at)
+            await _cache(cache, _cache_key(child_id, carrier=carrier), newest, ttl)
+
+
+async def forget_cached(cache: Cache, child_id: uuid.UUID) -> None:
+    """Drop the child's cached positions (the child is removed)."""
+    for carrier in (False, True):
+        await cache.delete(_cache_key(child_id, carrier=carrier))
 
 
 async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> None:

@@ -57,3 +57,26 @@ async def test_a_failed_read_fails_each_caller_of_its_group() -> None:
         assert all(isinstance(r, Exception) for r in results)
     finally:
         await cache.close()
+
+
+async def test_set_newer_keeps_the_highest_rank_whatever_the_order() -> None:
+    cache = create_cache(REDIS_URL)
+    key = f"test:{uuid.uuid4()}:latest"
+    try:
+        assert await cache.set_newer(key, b"t2", rank=2.0, ttl_seconds=60)
+        assert not await cache.set_newer(key, b"t1", rank=1.0, ttl_seconds=60)  # late
+        assert not await cache.set_newer(key, b"t2 again", rank=2.0, ttl_seconds=60)
+        assert await cache.get(key) == b"t2"
+        assert await cache.set_newer(key, b"t3", rank=3.0, ttl_seconds=60)
+        assert await cache.get(key) == b"t3"
+        await cache.delete(key)
+        assert await cache.get(key) is None
+        assert await cache.set_newer(key, b"t1", rank=1.0, ttl_seconds=60)
+        writers = [
+            cache.set_newer(key, f"w{n}".encode(), rank=n, ttl_seconds=60) for n in range(20)
+        ]
+        await asyncio.gather(*writers)
+        assert await cache.get(key) == b"w19"
+    finally:
+        await cache.delete(key)
+        await cache.close()
