@@ -1,10 +1,10 @@
 """A child's filter profile, evaluated at an instant: which categories apply and what the
 guardian listed personally. Pure: no I/O, time is passed in.
 
-Schedules are weekly windows in the child's own time zone. A window starting on a given day
-may run past midnight (``21:00-07:00`` on Sunday to Thursday is "school nights"): the hours
-after midnight belong to the window of the day before. A category is ``off``, ``always`` on,
-or on only inside its windows.
+Schedules are weekly windows (``parental.kit.weekly.Window``) in the child's own time zone.
+A window starting on a given day may run past midnight (``21:00-07:00`` on Sunday to Thursday
+is "school nights"): the hours after midnight belong to the window of the day before. A
+category is ``off``, ``always`` on, or on only inside its windows.
 
 The guardian's own entries come before the lists: the most specific entry wins, an allow
 beating a block on the same name. A temporary unblock is an allow entry with an expiry; once
@@ -15,42 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from filters.engine.rules import Action, Scope
+from parental.kit.weekly import Window
+
+__all__ = ["CategorySetting", "Mode", "PersonalEntry", "Profile", "Window"]
 
 
 class Mode(StrEnum):
     OFF = "off"
     ALWAYS = "always"
     SCHEDULED = "scheduled"
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """From ``start`` on each of ``days`` (0 = Monday) to ``end``, next day if end <= start."""
-
-    days: frozenset[int]
-    start: time
-    end: time
-
-    def __post_init__(self) -> None:
-        if not self.days or not self.days <= set(range(7)):
-            raise ValueError("days must be a non-empty set of 0 (Monday) to 6 (Sunday)")
-
-    @property
-    def overnight(self) -> bool:
-        return self.end <= self.start
-
-    def contains(self, local: datetime) -> bool:
-        day, at = local.weekday(), local.time().replace(tzinfo=None)
-        if not self.overnight:
-            return day in self.days and self.start <= at < self.end
-        return (day in self.days and at >= self.start) or (
-            (day - 1) % 7 in self.days and at < self.end
-        )
 
 
 @dataclass(frozen=True, slots=True)
