@@ -108,8 +108,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
-    app.add_middleware(FastLatest, backend=fast_location_backend)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, run first: a body-less GET needs no size check.
+    app.add_middleware(FastLatest, backend=fast_location_backend)
 
     v1 = APIRouter(prefix="/v1")
     for router in (auth_router, families_router, children_router, guardian_router, device_router):
