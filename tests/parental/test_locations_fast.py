@@ -21,7 +21,7 @@ from parental.kit.clock import FrozenClock
 from parental.lines import repository as lines_repository
 from parental.locations import location_policy
 from parental.runtime import Runtime
-from telemetry.locations import service
+from telemetry.locations import positions
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import fix, latest, minor_turning_18_tomorrow, upload
 
@@ -255,14 +255,14 @@ async def test_a_late_fill_from_sql_never_hides_a_newer_cached_fix(
     # A read found nothing in SQL; before it could cache that, a fix was stored and announced.
     await upload(client, family, fix(clock.now()))
     assert (await runtime.cache.get_many([key]))[0] is not None
-    await service._cache(runtime.cache, key, None, policy.cache_seconds)
-    cached = await service.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
+    await positions.cache_fix(runtime.cache, key, None, policy.cache_seconds)
+    cached = await positions.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
     assert cached is not None
     assert cached.latest is not None
     assert cached.latest.location is not None
     # An older batch arriving late does not replace it either.
     await upload(client, family, fix(clock.now() - timedelta(hours=1)))
-    again = await service.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
+    again = await positions.cached_latest(runtime.cache, child_id, now=clock.now(), policy=policy)
     assert again is not None
     assert again.latest == cached.latest
 

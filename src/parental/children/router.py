@@ -22,7 +22,7 @@ from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep, SettingsDe
 from parental.families.errors import NoFamily
 from parental.kit.errors import error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
-from telemetry.locations import service as locations
+from telemetry.locations import positions
 
 router = APIRouter(tags=["children"], responses=error_responses(InvalidAccessToken))
 
@@ -103,7 +103,7 @@ async def delete_child(
         session, child=child, account=account, now=runtime.clock.now(), ip=ip
     )
     background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
-    background.add_task(locations.forget_cached, runtime.cache, child.id)
+    background.add_task(positions.forget_cached, runtime.cache, child.id)
 
 
 @router.get("/children/{child_id}/audit-events", responses=error_responses(ChildNotFound))

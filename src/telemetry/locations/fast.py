@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parental.kit.asgi import bearer, send_json
 from parental.kit.cache import Cache
-from telemetry.locations import service
+from telemetry.locations import positions, service
 from telemetry.locations.latest import Latest
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class FastLatest:
         audit = backend.viewer(scope, token, child_id, now)
         if audit is None:
             return False
-        cached = await service.cached_latest(
+        cached = await positions.cached_latest(
             backend.cache, child_id, now=now, policy=backend.policy, check_key=audit.check_key
         )
         if cached is None or cached.latest is None or not audit.holds(cached.checked):

@@ -22,7 +22,7 @@ from parental.kit.cache import Cache
 from parental.kit.errors import AppError, error_responses
 from parental.kit.notices import Notices
 from parental.kit.paging import CursorQuery, InvalidCursor
-from telemetry.locations import service
+from telemetry.locations import positions, service
 from telemetry.locations.errors import InvalidPeriod
 from telemetry.locations.fast import viewed_details
 from telemetry.locations.fix import FixListener
@@ -202,7 +202,7 @@ def create_guardian_router(
         """Where the child is now: the device's latest fix, or the carrier's cell position
         when the device has been silent for a while (``basis`` says which). The child's
         device shows that the guardian looked."""
-        found = await service.latest(
+        found = await positions.latest(
             guardian.session,
             guardian.cache,
             guardian.child_id,

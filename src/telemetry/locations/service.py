@@ -1,4 +1,5 @@
-"""Storing fixes idempotently, announcing them, and reading a child's positions.
+"""Storing fixes idempotently, announcing them, and reading a child's history (where the
+child is now: ``positions``).
 
 An upload is judged fix by fix (``screening``), the fixes it may store are written in one
 multi-row insert that skips those already stored, and only the new ones, sorted by fix time,
@@ -22,11 +23,11 @@ from parental.kit.cache import Cache
 from parental.kit.events import Event, EventBus
 from parental.kit.notices import Notices
 from parental.kit.paging import decode_cursor, encode_cursor
-from telemetry.locations import repository
+from telemetry.locations import positions, repository
 from telemetry.locations.fix import Fix, FixListener, FixSource
 from telemetry.locations.keys import carrier_fix_id, device_fix_id
-from telemetry.locations.latest import Latest, choose, device_is_current
 from telemetry.locations.models import LocationFix
+from telemetry.locations.policy import Policy
 from telemetry.locations.sampling import interval_start
 from telemetry.locations.schemas import (
     BatchResult,
@@ -40,26 +41,9 @@ from telemetry.locations.schemas import (
 from telemetry.locations.screening import Limits, screen
 from telemetry.locations.stream import publish_fixes
 
+__all__ = ["Outlets", "Policy", "Stored", "announce", "erase_child", "history", "ingest", "purge"]
+
 log = logging.getLogger(__name__)
-
-_NONE = b"none"  # cached: SQL holds no such fix within the retention period
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How fixes are judged, kept and shown (from the settings of the composition root)."""
-
-    max_future_skew: timedelta
-    retention: timedelta
-    max_accuracy_m: float
-    carrier_max_accuracy_m: float
-    carrier_fallback: timedelta
-    cache_seconds: int
-
-    def limits(self, *, carrier: bool) -> Limits:
-        accuracy = self.carrier_max_accuracy_m if carrier else self.max_accuracy_m
-        return Limits(self.max_future_skew, self.retention, accuracy)
-
 
 @dataclass(frozen=True)
 class Outlets:
@@ -195,157 +179,17 @@ def _read(fix_id: uuid.UUID, fix: Fix) -> LocationRead:
     )
 
 
-def _cache_key(child_id: uuid.UUID, *, carrier: bool) -> str:
-    return f"location:latest:{child_id}:{'carrier' if carrier else 'device'}"
-
-
-@dataclass(frozen=True)
-class _Hit:
-    fix: LocationRead | None  # None: SQL held no such fix when it was cached
-
-
-def _unpacked(raw: bytes | None) -> _Hit | None:
-    if raw is None:
-        return None
-    return _Hit(None if raw == _NONE else LocationRead.model_validate_json(raw))
-
-
-async def _cache(cache: Cache, key: str, fix: LocationRead | None, ttl: int) -> None:
-    """Cache ``fix`` (None: SQL holds none) unless a newer one is cached: a read that found
-    nothing in SQL just before a fix was stored must not hide that fix."""
-    value = fix.model_dump_json().encode() if fix is not None else _NONE
-    rank = fix.fixed_at.timestamp() if fix is not None else -1.0  # before any fix
-    try:
-        await cache.set_newer(key, value, rank=rank, ttl_seconds=ttl)
-    except Exception:
-        log.warning("writing the latest position to the cache failed", exc_info=True)
-
-
-async def _move_latest(
-    cache: Cache, child_id: uuid.UUID, fixes: Sequence[LocationRead], ttl: int
-) -> None:
-    """Put the newest of ``fixes`` of each kind in the cache, unless it holds a newer one (the
-    cache decides atomically, so of two processes storing fixes at once the newer stays)."""
-    for carrier in (False, True):
-        mine = [f for f in fixes if (f.device_id is None) is carrier]
-        if mine:
-            newest = max(mine, key=lambda f: f.fixed_at)
-            await _cache(cache, _cache_key(child_id, carrier=carrier), newest, ttl)
-
-
-async def forget_cached(cache: Cache, child_id: uuid.UUID) -> None:
-    """Drop the child's cached positions (the child is removed)."""
-    for carrier in (False, True):
-        await cache.delete(_cache_key(child_id, carrier=carrier))
-
-
 async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> None:
     """After commit: the latest position, live streams, and the listeners' events; a failure
     of one does not keep the others from happening."""
     if stored.fixes:
-        await _move_latest(outlets.cache, stored.child_id, stored.fixes, cache_seconds)
+        await positions.move_latest(outlets.cache, stored.child_id, stored.fixes, cache_seconds)
         try:
             await publish_fixes(outlets.notices, stored.child_id, stored.fixes)
         except Exception:
             log.warning("telling live streams about new fixes failed", exc_info=True)
     for event in stored.events:
         await outlets.bus.publish(event)
-
-
-@dataclass(frozen=True)
-class _Held:
-    """What the cache held of a child's positions, read in one round trip."""
-
-    device: _Hit | None
-    carrier: _Hit | None
-    checked: bytes | None = None  # the value under the caller's ``check_key``
-
-
-async def _held(cache: Cache, child_id: uuid.UUID, check_key: str | None = None) -> _Held | None:
-    """None when the cache is down or holds something unreadable."""
-    keys = [_cache_key(child_id, carrier=False), _cache_key(child_id, carrier=True)]
-    try:
-        values = await cache.get_many(keys if check_key is None else [*keys, check_key])
-        return _Held(_unpacked(values[0]), _unpacked(values[1]), *values[2:])
-    except Exception:
-        log.warning("reading the latest position from the cache failed", exc_info=True)
-        return None
-
-
-def _shown(found: LocationRead | None, now: datetime, policy: Policy) -> LocationRead | None:
-    if found is not None and found.fixed_at < now - policy.retention:
-        return None  # kept in the cache past its retention: never shown
-    return found
-
-
-async def _from_sql(
-    session: AsyncSession,
-    cache: Cache,
-    child_id: uuid.UUID,
-    *,
-    carrier: bool,
-    now: datetime,
-    policy: Policy,
-) -> LocationRead | None:
-    row = await repository.newest(session, child_id, carrier=carrier, since=now - policy.retention)
-    found = LocationRead.model_validate(row) if row is not None else None
-    await _cache(cache, _cache_key(child_id, carrier=carrier), found, policy.cache_seconds)
-    return found
-
-
-@dataclass(frozen=True)
-class CachedLatest:
-    """``cached_latest``'s answer: the position (None when the cache lacks what it needs) and
-    the value under the caller's ``check_key``, read in the same round trip."""
-
-    latest: Latest | None
-    checked: bytes | None
-
-
-async def cached_latest(
-    cache: Cache,
-    child_id: uuid.UUID,
-    *,
-    now: datetime,
-    policy: Policy,
-    check_key: str | None = None,
-) -> CachedLatest | None:
-    """``latest`` from the cache alone, in one round trip with ``check_key``'s value; None
-    when the cache is down."""
-    held = await _held(cache, child_id, check_key)
-    if held is None:
-        return None
-    if held.device is None:
-        return CachedLatest(None, held.checked)
-    device = _shown(held.device.fix, now, policy)
-    if device_is_current(device, now=now, fallback=policy.carrier_fallback):
-        found = choose(device, None, now=now, fallback=policy.carrier_fallback)
-        return CachedLatest(found, held.checked)
-    if held.carrier is None:
-        return CachedLatest(None, held.checked)
-    carrier = _shown(held.carrier.fix, now, policy)
-    found = choose(device, carrier, now=now, fallback=policy.carrier_fallback)
-    return CachedLatest(found, held.checked)
-
-
-async def latest(
-    session: AsyncSession, cache: Cache, child_id: uuid.UUID, *, now: datetime, policy: Policy
-) -> Latest:
-    """Where the child is now: the device's latest fix, or the carrier's when the device has
-    been silent longer than the fallback period. The cache first, SQL for what it lacks."""
-    held = await _held(cache, child_id) or _Held(None, None)
-    if held.device is not None:
-        device = held.device.fix
-    else:
-        device = await _from_sql(session, cache, child_id, carrier=False, now=now, policy=policy)
-    device = _shown(device, now, policy)
-    if device_is_current(device, now=now, fallback=policy.carrier_fallback):
-        return choose(device, None, now=now, fallback=policy.carrier_fallback)
-    if held.carrier is not None:
-        carrier = held.carrier.fix
-    else:
-        carrier = await _from_sql(session, cache, child_id, carrier=True, now=now, policy=policy)
-    return choose(device, _shown(carrier, now, policy), now=now, fallback=policy.carrier_fallback)
 
 
 async def history(

@@ -19,7 +19,7 @@ from parental.kit.db import transaction
 from parental.kit.events import Event, EventBus
 from parental.kit.notices import LocalNotices
 from parental.runtime import Runtime
-from telemetry.locations import service
+from telemetry.locations import positions, service
 from telemetry.locations.fix import Fix, FixListener, FixSource
 from telemetry.locations.models import LocationFix
 from telemetry.locations.schemas import CarrierPositionCreate, FixCreate, ItemStatus
@@ -234,7 +234,7 @@ async def test_announcing_moves_the_cached_latest_forward_only(
     assert heard == [Heard(occurred_at=now, count=1)]
 
     async with runtime.sessions() as session:
-        latest = await service.latest(session, runtime.cache, child, now=now, policy=POLICY)
+        latest = await positions.latest(session, runtime.cache, child, now=now, policy=POLICY)
     assert latest.location == newer.fixes[0]
 
 
@@ -264,7 +264,9 @@ async def test_without_the_cache_events_are_still_published_and_sql_answers(
     )
     assert len(heard) == 1
     async with runtime.sessions() as session:
-        latest = await service.latest(session, BrokenCache(), child, now=clock.now(), policy=POLICY)
+        latest = await positions.latest(
+            session, BrokenCache(), child, now=clock.now(), policy=POLICY
+        )
     assert latest.location == stored.fixes[0]
 
 
@@ -273,10 +275,12 @@ async def test_a_cached_value_that_does_not_decode_is_a_miss(
 ) -> None:
     """A value an older release wrote, or a corrupted one: SQL answers instead."""
     stored = await ingest(runtime, child, [fix(clock.now())])
-    key = service._cache_key(child, carrier=False)
+    key = positions._cache_key(child, carrier=False)
     await runtime.cache.set(key, b'{"id": "not a fix"}', ttl_seconds=60)
     async with runtime.sessions() as session:
-        shown = await service.latest(session, runtime.cache, child, now=clock.now(), policy=POLICY)
+        shown = await positions.latest(
+            session, runtime.cache, child, now=clock.now(), policy=POLICY
+        )
     assert shown.location == stored.fixes[0]
     assert await runtime.cache.get(key) == stored.fixes[0].model_dump_json().encode()
 
@@ -286,7 +290,7 @@ async def test_a_cached_value_that_does_not_decode_is_a_miss(
 
 async def latest(runtime: Runtime, child: uuid.UUID) -> Any:
     async with runtime.sessions() as session:
-        return await service.latest(
+        return await positions.latest(
             session, runtime.cache, child, now=runtime.clock.now(), policy=POLICY
         )
 
