@@ -55,6 +55,7 @@ from telemetry.alarms.schemas import (
     AlarmPage,
     AlarmSettingsRead,
     AlarmSettingsUpdate,
+    DeviceStatusList,
     DeviceStatusRead,
     HandsetReport,
     HandsetResult,
@@ -231,6 +232,31 @@ async def list_alarms(
         details={"kind": kind, "next_page": cursor is not None},
     )
     return await service.page(session, child.id, limit=limit, cursor=cursor, kind=kind)
+
+
+@router.get(
+    "/children/{child_id}/device-status",
+    responses=error_responses(InvalidAccessToken, ChildNotFound, MonitoringInactive),
+)
+async def get_device_status(
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> DeviceStatusList:
+    """When each of the child's devices was last heard from, its battery and app version.
+    The child's device shows that the guardian looked."""
+    await children.monitored_read(
+        session,
+        child,
+        account,
+        now=runtime.clock.now(),
+        action="devices.status_viewed",
+        ip=ip,
+        details={},
+    )
+    return await service.device_statuses(session, child.id)
 
 
 @carrier_router.post(

@@ -233,6 +233,7 @@ async def test_a_heartbeat_updates_last_seen_and_the_battery(
         "last_seen_at": "2026-11-25T09:00:00Z",
         "battery_pct": 80,
         "charging": False,
+        "battery_read_at": "2026-11-25T09:00:00Z",
         "app_version": "2.1.0",
     }
     clock.advance(timedelta(minutes=7))
@@ -243,6 +244,40 @@ async def test_a_heartbeat_updates_last_seen_and_the_battery(
         True,
     )
     assert await count(runtime, DeviceStatus) == 1  # one row per device, no history
+
+
+async def test_the_guardian_sees_each_devices_last_sign_of_life_and_the_child_sees_that(
+    client: httpx.AsyncClient,
+    clock: FrozenClock,
+    family: FamilyWorld,
+    other_family: FamilyWorld,
+    carrier: dict[str, str],
+) -> None:
+    url = f"/v1/children/{family.child_id}/device-status"
+    empty = await client.get(url, headers=family.guardian.headers)
+    assert (empty.status_code, empty.json()) == (200, {"items": []})
+    await heartbeat(client, family, 64, charging=True)
+    shown = await client.get(url, headers=family.guardian.headers)
+    assert shown.json() == {
+        "items": [
+            {
+                "device_id": family.device_id,
+                "last_seen_at": "2026-11-25T09:00:00Z",
+                "battery_pct": 64,
+                "charging": True,
+                "battery_read_at": "2026-11-25T09:00:00Z",
+                "app_version": "2.1.0",
+            }
+        ]
+    }
+    seen = await client.get("/v1/device/audit-events", headers=family.device_headers)
+    actions = [e["action"] for e in seen.json()["items"]]
+    assert actions.count("devices.status_viewed") == 2
+    stranger = await client.get(url, headers=other_family.guardian.headers)
+    assert (stranger.status_code, stranger.json()["error"]) == (404, "ChildNotFound")
+    await end_monitoring(client, carrier, family.line)
+    refused = await client.get(url, headers=family.guardian.headers)
+    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
 
 
 @pytest.mark.parametrize(

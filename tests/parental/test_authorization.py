@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], Access] = {
         "guardian", {"decision": "allow_always"}
     ),
     ("GET", "/v1/children/{child_id}/alarms"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/device-status"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/alarm-settings"): Access("guardian"),
     ("PUT", "/v1/children/{child_id}/alarm-settings"): Access(
         "guardian",

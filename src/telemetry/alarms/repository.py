@@ -113,6 +113,11 @@ async def statuses_of_child(session: AsyncSession, child_id: uuid.UUID) -> list[
     return list(await session.scalars(query.execution_options(populate_existing=True)))
 
 
+async def statuses_to_show(session: AsyncSession, child_id: uuid.UUID) -> list[DeviceStatus]:
+    query = select(DeviceStatus).where(DeviceStatus.child_id == child_id)
+    return list(await session.scalars(query.order_by(DeviceStatus.last_seen_at.desc())))
+
+
 async def due_silences(session: AsyncSession, now: datetime, limit: int) -> list[DeviceStatus]:
     """Devices whose silence deadline has passed, oldest first; rows another worker is handling
     are skipped (PostgreSQL), so two workers never raise the same silence."""

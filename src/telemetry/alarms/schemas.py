@@ -68,10 +68,17 @@ class DeviceStatusRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     device_id: uuid.UUID
-    last_seen_at: datetime
+    last_seen_at: datetime = Field(description="The last upload, heartbeat or SOS.")
     battery_pct: int | None
     charging: bool | None
+    battery_read_at: datetime | None = Field(
+        default=None, description="When the battery reading was taken."
+    )
     app_version: str | None
+
+
+class DeviceStatusList(BaseModel):
+    items: list[DeviceStatusRead] = Field(description="The child's devices, last seen first.")
 
 
 class AlarmSettingsUpdate(BaseModel):

@@ -25,6 +25,8 @@ from telemetry.alarms.schemas import (
     AlarmPage,
     AlarmRead,
     AlarmSettingsUpdate,
+    DeviceStatusList,
+    DeviceStatusRead,
     Position,
     SosCreate,
 )
@@ -130,6 +132,12 @@ async def page(
         items=[alarm_read(r) for r in rows],
         next_cursor=encode_cursor(rows[-1].occurred_at, rows[-1].id) if more and rows else None,
     )
+
+
+async def device_statuses(session: AsyncSession, child_id: uuid.UUID) -> DeviceStatusList:
+    """The last sign of life and battery reading of each of the child's devices."""
+    rows = await repository.statuses_to_show(session, child_id)
+    return DeviceStatusList(items=[DeviceStatusRead.model_validate(row) for row in rows])
 
 
 async def update_settings(
