@@ -45,6 +45,7 @@ __all__ = ["Outlets", "Policy", "Stored", "announce", "erase_child", "history", 
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Outlets:
     """Where committed fixes are announced: this process's kit resources."""
