@@ -40,6 +40,7 @@ from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
 from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
+from parental.usage import child_usage_router, device_usage_router
 from parental.worker import run_forever
 from telemetry.locations.fast import FastLatest
 
@@ -122,6 +123,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(unblock_requests_router)
     v1.include_router(device_locations_router())
     v1.include_router(child_locations_router())
+    v1.include_router(device_usage_router())
+    v1.include_router(child_usage_router())
     v1.include_router(alarms_router)
     v1.include_router(places_router())
     v1.include_router(rpz_router())

@@ -25,6 +25,7 @@ from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
 from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
+from telemetry.usage.models import UsageApp, UsageSession
 
 __all__ = [
     "Account",
@@ -60,4 +61,6 @@ __all__ = [
     "SignInCode",
     "StaffAccount",
     "UnblockRequest",
+    "UsageApp",
+    "UsageSession",
 ]

@@ -154,6 +154,8 @@ class ParentalSettings(BaseSettings):
     # A device agent uploads its fixes every few minutes (up to 1,000 a batch); this only stops
     # a broken or hostile agent from flooding the database.
     limit_location_uploads_per_device: str = "120/minute"
+    # The same for screen-time usage uploads (telemetry.usage).
+    limit_usage_uploads_per_device: str = "120/minute"
     # "Allow once" opens the name for this long; decided requests (and open ones nobody
     # answered) are deleted this long after their decision or the child's last ask.
     unblock_allow_once_minutes: int = Field(default=60, ge=1, le=1440)
@@ -181,6 +183,12 @@ class ParentalSettings(BaseSettings):
     guardian_read_grant_seconds: float = Field(default=60.0, ge=0)
     location_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     location_stream_max_seconds: float = Field(default=3600.0, gt=0)
+
+    # Screen-time usage sessions (telemetry.usage). Kept this long after they started (reports
+    # compare 30 days with the 30 before), and a session is refused (alone, with a reason)
+    # when it started before that or ends more than the skew ahead of the server's clock.
+    usage_retention_days: int = Field(default=90, ge=1)
+    usage_max_future_skew_seconds: int = Field(default=300, ge=0)
 
     # Alarms (telemetry.alarms). A child's battery threshold and silence limit start at these
     # until a guardian sets them. Alarm rows (an SOS keeps where the child was) are deleted

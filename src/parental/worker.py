@@ -14,7 +14,8 @@ decision (or the child's last ask, when nobody answered). The filter's query log
 alarms of devices gone silent (``parental.alarms.check_silent_devices``). Geofence events
 (enter, exit, not arrived) go ``geofence_event_retention_days`` after they happened; each round
 also tells the "not arrived by" deadlines that have come (``parental.places``). Location fixes
-go ``location_retention_days`` after they were taken.
+go ``location_retention_days`` after they were taken, screen-time usage sessions
+``usage_retention_days`` after they started.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -50,6 +51,7 @@ from telemetry.alarms import liveness as alarm_liveness
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
+from telemetry.usage import service as usage
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class PurgeReport:
     alarm_handsets: int = 0
     geofence_events: int = 0
     location_fixes: int = 0
+    usage: int = 0  # screen-time sessions and the app names they reported
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -91,6 +94,7 @@ class PurgeReport:
             + self.alarm_handsets
             + self.geofence_events
             + self.location_fixes
+            + self.usage
         )
 
 
@@ -143,6 +147,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             location_fixes=await locations.purge(
                 session, before=now - timedelta(days=settings.location_retention_days)
+            ),
+            usage=await usage.purge(
+                session, before=now - timedelta(days=settings.usage_retention_days)
             ),
         )
     report = replace(report, published_files=await prune_published_files(runtime))

@@ -79,6 +79,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/children/{child_id}/alarms"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/device-status"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/usage/today"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/alarm-settings"): Access("guardian"),
     ("PUT", "/v1/children/{child_id}/alarm-settings"): Access(
         "guardian",
@@ -121,6 +122,19 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/device/filter-reports"): Access("device"),
     ("GET", "/v1/device/unblock-requests"): Access("device"),
+    # A device uploads its own child's usage only: the child is the device's, no id is taken.
+    ("POST", "/v1/device/usage"): Access(
+        "device",
+        {
+            "sessions": [
+                {
+                    "kind": "screen",
+                    "started_at": "2026-11-25T08:00:00+05:00",
+                    "ended_at": "2026-11-25T08:10:00+05:00",
+                }
+            ]
+        },
+    ),
     # A device uploads its own child's fixes only: the child is the device's, no id is taken.
     ("POST", "/v1/device/locations"): Access(
         "device",

@@ -15,7 +15,8 @@ them; this module deletes them in the transaction that deletes the child:
   contract), but its bindings say which address the child's phone held when. A session still
   live is bound again by its next accounting update, to a line without a child;
 - location fixes, places and their events, alarms, alarm settings and device statuses, and the
-  hash of the line's handset (each telemetry package's own ``erase_child``).
+  hash of the line's handset, screen-time usage sessions (each telemetry package's own
+  ``erase_child``), and the names of the apps the child's devices reported.
 
 Devices and pairing codes go by ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
 keys on for every connection). Audit events stay: they are the family's record of what was
@@ -39,6 +40,7 @@ from parental.lines.models import LineBinding
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
+from telemetry.usage import service as usage
 
 
 async def _count(session: AsyncSession, statement: Delete) -> int:
@@ -74,6 +76,7 @@ async def erase_child_data(session: AsyncSession, child: Child) -> dict[str, int
             session, delete(LineBinding).where(LineBinding.line_id == child.line_id)
         ),
         "location_fixes": await locations.erase_child(session, child.id),
+        **await usage.erase_child(session, child.id),
         **await geofences.erase_child(session, child.id),
         **await alarms.erase_child(session, child.id, child.line_id),
     }

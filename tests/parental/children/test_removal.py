@@ -24,6 +24,7 @@ from parental.runtime import Runtime
 from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.geofences.models import Place, PlaceEventRow
 from telemetry.locations.models import LocationFix
+from telemetry.usage.models import UsageApp, UsageSession
 from tests.parental.factories import FamilyWorld, add_child, register_line
 
 SECOND_LINE = "+77071234568"
@@ -41,6 +42,8 @@ ERASED = {
     "alarms": Alarm,
     "alarm_settings": AlarmSettings,
     "alarm_device_status": DeviceStatus,
+    "usage_sessions": UsageSession,
+    "usage_apps": UsageApp,
 }
 FILTER_KINDS = {
     "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
@@ -149,8 +152,9 @@ async def seed(
 async def seed_telemetry(
     client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, child_id: uuid.UUID
 ) -> None:
-    """A place, two fixes (outside, then inside: an enter event), a heartbeat, an SOS and the
-    alarm settings of the family's child, through the API as the device and guardian send them."""
+    """A place, two fixes (outside, then inside: an enter event), a screen-on session, a
+    heartbeat, an SOS and the alarm settings of the family's child, through the API as the
+    device and guardian send them."""
     guardian, device = family.guardian.headers, family.device_headers
     place = {
         "name": "School",
@@ -170,6 +174,11 @@ async def seed_telemetry(
     ]  # fmt: skip
     stored = await client.post("/v1/device/locations", headers=device, json={"fixes": fixes})
     assert stored.status_code == 200, stored.text
+    screen = {"kind": "screen", "started_at": (now - timedelta(minutes=10)).isoformat(),
+              "ended_at": now.isoformat()}  # fmt: skip
+    app = {**screen, "kind": "app", "app": "com.example.game", "app_name": "Game"}
+    used = await client.post("/v1/device/usage", headers=device, json={"sessions": [screen, app]})
+    assert used.status_code == 200, used.text
     beat = {"battery_pct": 80, "charging": False, "app_version": "1.0.0"}
     assert (await client.post("/v1/device/heartbeat", headers=device, json=beat)).is_success
     sos = {"kind": "sos", "pressed_at": now.isoformat()}
