@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -51,23 +50,36 @@ class _QueueSubscription:
         return None
 
     async def close(self) -> None:
-        self._owner._queues[self._channel].discard(self)
+        self._owner._forget(self._channel, self)
 
 
 class LocalNotices:
     """In-process fan-out: every subscription of a channel gets every later message."""
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[_QueueSubscription]] = defaultdict(set)
+        # Only channels someone listens to: a child's channel is published to with each batch
+        # of fixes, listened to only while a guardian's stream is open.
+        self._queues: dict[str, set[_QueueSubscription]] = {}
 
     async def publish(self, channel: str, message: str) -> None:
-        for subscription in list(self._queues[channel]):
+        for subscription in list(self._queues.get(channel, ())):
             subscription.queue.put_nowait(message)
 
     async def open(self, channel: str) -> Subscription:
         subscription = _QueueSubscription(self, channel)
-        self._queues[channel].add(subscription)
+        self._queues.setdefault(channel, set()).add(subscription)
         return subscription
+
+    def _forget(self, channel: str, subscription: _QueueSubscription) -> None:
+        listening = self._queues.get(channel)
+        if listening is not None:
+            listening.discard(subscription)
+            if not listening:
+                del self._queues[channel]
+
+    def __len__(self) -> int:
+        """How many channels have a subscription."""
+        return len(self._queues)
 
     async def close(self) -> None:
         self._queues.clear()

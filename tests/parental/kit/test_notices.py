@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from parental.kit.notices import create_notices
+from parental.kit.notices import LocalNotices, create_notices
 
 
 async def test_every_subscription_gets_later_notices() -> None:
@@ -22,3 +22,16 @@ async def test_every_subscription_gets_later_notices() -> None:
         for subscription in (first, second, other):
             await subscription.close()
         await notices.close()
+
+
+async def test_in_process_notices_keep_only_channels_someone_listens_to() -> None:
+    notices = LocalNotices()
+    for n in range(100):
+        await notices.publish(f"location:{n}", "fix")
+    assert len(notices) == 0
+    listening = await notices.open("location:1")
+    await notices.publish("location:1", "fix")
+    assert await listening.next(1) == "fix"
+    assert len(notices) == 1
+    await listening.close()
+    assert len(notices) == 0
