@@ -38,6 +38,7 @@ from parental.locations import (
 from parental.places import places_router
 from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
+from parental.screen_time import child_screen_time_router, device_policy_router
 from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
 from parental.usage import child_usage_router, device_usage_router
@@ -125,6 +126,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(child_locations_router())
     v1.include_router(device_usage_router())
     v1.include_router(child_usage_router())
+    v1.include_router(device_policy_router())
+    v1.include_router(child_screen_time_router())
     v1.include_router(alarms_router)
     v1.include_router(places_router())
     v1.include_router(rpz_router())

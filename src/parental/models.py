@@ -26,6 +26,7 @@ from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
 from telemetry.usage.models import UsageApp, UsageSession
+from telemetry.usage.rules_models import ScreenTimePolicy
 
 __all__ = [
     "Account",
@@ -57,6 +58,7 @@ __all__ = [
     "LocationFix",
     "PairingCode",
     "RefreshToken",
+    "ScreenTimePolicy",
     "ServiceKey",
     "SignInCode",
     "StaffAccount",

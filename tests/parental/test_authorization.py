@@ -80,6 +80,17 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/alarms"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/device-status"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/usage/today"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/screen-time/rules"): Access("guardian"),
+    ("PUT", "/v1/children/{child_id}/screen-time/rules"): Access(
+        "guardian", {"blocked": ["com.example.game"], "total_limit": {"minutes": 0}}
+    ),
+    ("POST", "/v1/children/{child_id}/screen-time/pause"): Access(
+        "guardian", {"until": "2026-11-25T12:00:00+00:00"}
+    ),
+    ("DELETE", "/v1/children/{child_id}/screen-time/pause"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/screen-time/extra-time"): Access(
+        "guardian", {"app": "com.example.game", "minutes": 30}
+    ),
     ("GET", "/v1/children/{child_id}/alarm-settings"): Access("guardian"),
     ("PUT", "/v1/children/{child_id}/alarm-settings"): Access(
         "guardian",
@@ -122,6 +133,8 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/v1/device/filter-reports"): Access("device"),
     ("GET", "/v1/device/unblock-requests"): Access("device"),
+    # A device reads its own child's policy only: the child is the device's, no id is taken.
+    ("GET", "/v1/device/policy"): Access("device"),
     # A device uploads its own child's usage only: the child is the device's, no id is taken.
     ("POST", "/v1/device/usage"): Access(
         "device",

@@ -25,6 +25,7 @@ from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.geofences.models import Place, PlaceEventRow
 from telemetry.locations.models import LocationFix
 from telemetry.usage.models import UsageApp, UsageSession
+from telemetry.usage.rules_models import ScreenTimePolicy
 from tests.parental.factories import FamilyWorld, add_child, register_line
 
 SECOND_LINE = "+77071234568"
@@ -44,6 +45,7 @@ ERASED = {
     "alarm_device_status": DeviceStatus,
     "usage_sessions": UsageSession,
     "usage_apps": UsageApp,
+    "screen_time_policies": ScreenTimePolicy,
 }
 FILTER_KINDS = {
     "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
@@ -153,8 +155,8 @@ async def seed_telemetry(
     client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, child_id: uuid.UUID
 ) -> None:
     """A place, two fixes (outside, then inside: an enter event), a screen-on session, a
-    heartbeat, an SOS and the alarm settings of the family's child, through the API as the
-    device and guardian send them."""
+    heartbeat, an SOS, the alarm settings and the screen-time rules of the family's child,
+    through the API as the device and guardian send them."""
     guardian, device = family.guardian.headers, family.device_headers
     place = {
         "name": "School",
@@ -192,6 +194,11 @@ async def seed_telemetry(
     }
     put = await client.put(
         f"/v1/children/{child_id}/alarm-settings", headers=guardian, json=settings
+    )
+    assert put.is_success, put.text
+    rules = {"app_limits": {"com.example.game": {"minutes": 30}}}
+    put = await client.put(
+        f"/v1/children/{child_id}/screen-time/rules", headers=guardian, json=rules
     )
     assert put.is_success, put.text
 
