@@ -117,9 +117,7 @@ async def device_uploader(
     upload rate (429)."""
     rule = Rule("location-upload:device", runtime.settings.limit_location_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
-    child = await children_repository.get(session, device.child_id)
-    assert child is not None  # devices.child_id is a foreign key with cascade
-    await _require_monitoring(session, child, runtime.clock.now())
+    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
     return ChildUploader(session, runtime, child.id, device.id, listeners)
 
 

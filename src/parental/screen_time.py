@@ -26,7 +26,6 @@ from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.auth.models import Account
-from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
@@ -117,10 +116,7 @@ async def device_policy_reader(
     device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
 ) -> DevicePolicyReader:
     """The calling device, if monitoring applies to its child (403 otherwise)."""
-    child = await children_repository.get(session, device.child_id)
-    assert child is not None  # devices.child_id is a foreign key with cascade
-    if not (await children.monitoring_of(session, child, runtime.clock.now())).active:
-        raise MonitoringInactive()
+    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
     return DevicePolicyReader(session, runtime, child)
 
 

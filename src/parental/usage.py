@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.auth.models import Account
-from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
@@ -69,11 +68,7 @@ async def device_uploader(
     (403 otherwise)."""
     rule = Rule("usage-upload:device", runtime.settings.limit_usage_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
-    child = await children_repository.get(session, device.child_id)
-    assert child is not None  # devices.child_id is a foreign key with cascade
-    status = await children.monitoring_of(session, child, runtime.clock.now())
-    if not status.active:
-        raise MonitoringInactive()
+    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
     return DeviceUploader(session, runtime, child.id, device.id)
 
 

@@ -200,6 +200,16 @@ def _read(child: Child, line: Line, status: Monitoring) -> ChildRead:
     )
 
 
+async def monitored_child(session: AsyncSession, child_id: uuid.UUID, now: datetime) -> Child:
+    """The child of a calling device (whose ``child_id`` is a foreign key with cascade), if
+    monitoring applies to the child now (``MonitoringInactive`` otherwise)."""
+    child = await repository.get(session, child_id)
+    assert child is not None
+    if not (await monitoring_of(session, child, now)).active:
+        raise MonitoringInactive()
+    return child
+
+
 async def monitored_read(
     session: AsyncSession,
     child: Child,
