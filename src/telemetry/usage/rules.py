@@ -11,7 +11,7 @@ question: what may run now.
 - The device's policy (``device_policy``) is ``telemetry.usage.evaluate`` at ``now`` with
   today's usage from the child's sessions, for the apps the child's devices reported (their
   names are kept per child, ``UsageApp``), the apps used today and the apps the rules name.
-  There is no app catalogue yet: every app is in the category ``other``.
+  Each app's category is ``telemetry.usage.catalogue.categories_for``.
 
 Services run in the caller's transaction and never commit.
 """
@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.weekly import WEEK, Window
+from telemetry.usage import catalogue
 from telemetry.usage import service as usage
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.models import UsageApp
@@ -266,9 +267,10 @@ async def device_policy(
     rules = ScreenTimeRules.model_validate(
         read.model_dump(include=set(ScreenTimeRules.model_fields))
     )
-    categories: dict[str, Category] = {}  # no app catalogue yet: every app is "other"
+    known = {*await known_apps(session, child_id), *_named_apps(rules)}
+    categories = await catalogue.categories_for(session, child_id, known)
     used = await usage.usage_for_day(session, child_id, today, zone, categories)
-    apps = sorted({*await known_apps(session, child_id), *used.apps, *_named_apps(rules)})
+    apps = sorted({*known, *used.apps})
     decision = evaluate(
         to_policy(rules, paused_until=read.paused_until, extra_time=read.extra_time),
         used,
