@@ -34,6 +34,7 @@ from parental.locations import (
     child_locations_router,
     device_locations_router,
     fast_location_backend,
+    fast_upload_backend,
 )
 from parental.places import places_router
 from parental.rpz import rpz_router
@@ -44,6 +45,7 @@ from parental.unblock_requests import router as unblock_requests_router
 from parental.usage import child_usage_router, device_usage_router
 from parental.worker import run_forever
 from telemetry.locations.fast import FastLatest
+from telemetry.locations.fast_upload import FastUpload
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
+    app.add_middleware(FastUpload, backend=fast_upload_backend)  # within the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Added last, run first: a body-less GET needs no size check.
     app.add_middleware(FastLatest, backend=fast_location_backend)

@@ -11,6 +11,8 @@ carrier's positions are accepted and ignored (202), as for line bindings.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -33,9 +35,11 @@ from parental.children.grants import ReadGrant
 from parental.children.models import Child
 from parental.children.monitoring import Monitoring
 from parental.deps import ClientIP, RuntimeDep, SessionDep
-from parental.devices.dependencies import CurrentDevice
+from parental.devices import repository as devices_repository
+from parental.devices.dependencies import CurrentDevice, DeviceCredentials
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.cache import Cache
+from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
 from parental.kit.notices import Notices
 from parental.kit.ratelimit import Rule
@@ -110,14 +114,41 @@ class ChildUploader:
         return self.runtime.clock.now()
 
 
+def upload_rule(settings: ParentalSettings) -> Rule:
+    return Rule("location-upload:device", settings.limit_location_uploads_per_device)
+
+
+async def grant_epoch(runtime: RuntimeDep) -> int:
+    return runtime.grants.epoch
+
+
 async def device_uploader(
-    device: CurrentDevice, session: SessionDep, runtime: RuntimeDep, listeners: Listeners
+    # First: FastAPI solves dependencies in this order (see ReadGrants.grant_device).
+    epoch: Annotated[int, Depends(grant_epoch)],
+    device: CurrentDevice,
+    credentials: DeviceCredentials,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    listeners: Listeners,
 ) -> ChildUploader:
     """The calling device, if monitoring applies to its child (403 otherwise), within its
-    upload rate (429)."""
-    rule = Rule("location-upload:device", runtime.settings.limit_location_uploads_per_device)
-    await runtime.limiter.hit(rule, str(device.id))
-    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
+    upload rate (429). The check passed, the token gets a grant for the fast path
+    (``FastUpload``)."""
+    await runtime.limiter.hit(upload_rule(runtime.settings), str(device.id))
+    now = runtime.clock.now()
+    version = await grants.read_version(runtime.cache, device.child_id)
+    child, status = await children.monitored(session, device.child_id, now)
+    if version.known and not await devices_repository.is_revoked(session, device.id):
+        assert credentials is not None  # CurrentDevice has authenticated them
+        runtime.grants.grant_device(
+            credentials.credentials,
+            device_id=device.id,
+            child=child,
+            status=status,
+            version=version,
+            epoch=epoch,
+            now=now,
+        )
     return ChildUploader(session, runtime, child.id, device.id, listeners)
 
 
@@ -296,6 +327,59 @@ class FastLocations:
             return None
         client = scope.get("client")
         return GrantedViewer(self.runtime, grant, client[0] if client else "unknown")
+
+
+@dataclass
+class GrantedDevice:
+    """The upload fast path's ``Device``: a child's device vouched for by its grant."""
+
+    runtime: Runtime
+    grant: ReadGrant
+
+    @property
+    def check_key(self) -> str:
+        return grants.access_key(self.grant.child_id)
+
+    def holds(self, value: bytes | None) -> bool:
+        return self.grant.holds(value)
+
+    async def admit(self) -> None:
+        await self.runtime.limiter.hit(upload_rule(self.runtime.settings), str(self.device_id))
+
+    @property
+    def device_id(self) -> uuid.UUID:
+        return self.grant.account_id
+
+    @asynccontextmanager
+    async def uploader(self) -> AsyncIterator[ChildUploader]:
+        runtime = self.runtime
+        async with transaction(runtime.sessions) as session:
+            yield ChildUploader(
+                session, runtime, self.grant.child_id, self.device_id, fix_listeners(runtime)
+            )
+
+
+@dataclass
+class FastUploads:
+    """The upload fast path's ``Backend``: device grants and the cache."""
+
+    runtime: Runtime
+
+    @property
+    def cache(self) -> Cache:
+        return self.runtime.cache
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    def device(self, token: str, now: datetime) -> GrantedDevice | None:
+        grant = self.runtime.grants.get_device(token, now)
+        return GrantedDevice(self.runtime, grant) if grant is not None else None
+
+
+def fast_upload_backend(scope: Scope) -> FastUploads | None:
+    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+    return FastUploads(runtime) if runtime is not None else None
 
 
 def fast_location_backend(scope: Scope) -> FastLocations | None:

@@ -17,11 +17,11 @@ import uvicorn
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import parental.locations
 from parental.app import create_app
 from parental.kit.clock import FrozenClock
 from parental.kit.events import Event
 from parental.kit.settings import KitSettings
-from parental.locations import location_listeners
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.sms.sender import LogSmsSender
@@ -45,7 +45,7 @@ class Moved(Event):
 
 
 async def test_listeners_hear_new_fixes_and_their_events_follow_the_commit(
-    runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+    runtime: Runtime, clock: FrozenClock, family: FamilyWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[list[Fix]] = []
 
@@ -62,7 +62,9 @@ async def test_listeners_hear_new_fixes_and_their_events_follow_the_commit(
 
     runtime.bus.subscribe(Moved, hear)
     app = create_app(runtime)
-    app.dependency_overrides[location_listeners] = lambda: [listener]
+    # The route and the upload's fast path both ask fix_listeners (the second upload and the
+    # third take the fast path, by the device's grant).
+    monkeypatch.setattr(parental.locations, "fix_listeners", lambda _runtime: [listener])
     now = clock.now()
     async with (
         LifespanManager(app),

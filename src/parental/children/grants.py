@@ -20,6 +20,11 @@ read's audit row. A grant lapses:
 
 Grants are kept per process (``ttl`` in monotonic time, the rest in the runtime's clock); a
 change made in this process also clears them at once.
+
+A child's paired device gets the same kind of grant for its uploads (``grant_device``): the
+upload route checks the device's token, that it is not revoked and that monitoring applies to
+its child; the upload's fast path (``telemetry.locations.fast_upload``) stores from the grant.
+Revoking a device sets its child's new access version like the changes above.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ async def revoke_reads(local: ReadGrants, cache: Cache, child_ids: Iterable[uuid
 
 @dataclass(frozen=True)
 class ReadGrant:
-    account_id: uuid.UUID
+    account_id: uuid.UUID  # the guardian's account; for a device's grant, the device
     family_id: uuid.UUID
     child_id: uuid.UUID
     version: bytes | None  # the child's access version the check ran under
@@ -112,7 +117,9 @@ class ReadGrants:
         self.ttl = ttl
         self._size = size
         self._clock = clock
-        self._items: OrderedDict[tuple[str, uuid.UUID], ReadGrant] = OrderedDict()
+        # (token, child id) of a guardian's read; (token, None) of a device's uploads
+        self._items: OrderedDict[tuple[str, uuid.UUID | None], ReadGrant] = OrderedDict()
+        self._epoch = 0
 
     def grant(
         self,
@@ -132,9 +139,44 @@ class ReadGrants:
         until = min(token_expires, monitoring_ends_at(child, status))
         if now >= until:
             return
-        key = (token, child.id)
+        self._put((token, child.id), account_id, child, version, until)
+
+    def grant_device(
+        self,
+        token: str,
+        *,
+        device_id: uuid.UUID,
+        child: Child,
+        status: Monitoring,
+        version: AccessVersion,
+        epoch: int,
+        now: datetime,
+    ) -> None:
+        """Note that ``token`` is the live device ``device_id`` of ``child``, which monitoring
+        applies to (``status``): the full check, begun in ``epoch``, has just passed under
+        access ``version``.
+
+        The device's own check (its token, not revoked) comes before its child, and so before
+        the version can be read: the caller checks again that the device is not revoked after
+        reading the version (a revocation committed by another process is then seen by one or
+        the other), and ``epoch`` covers a revocation in this process whose commit the check's
+        snapshot may not show (SQLite reads from the snapshot of its first read)."""
+        if self.ttl <= 0 or not status.active or not version.known or epoch != self._epoch:
+            return
+        until = monitoring_ends_at(child, status)
+        if now < until:
+            self._put((token, None), device_id, child, version, until)
+
+    def _put(
+        self,
+        key: tuple[str, uuid.UUID | None],
+        holder_id: uuid.UUID,
+        child: Child,
+        version: AccessVersion,
+        until: datetime,
+    ) -> None:
         expires = self._clock() + self.ttl
-        grant = ReadGrant(account_id, child.family_id, child.id, version.value, until, expires)
+        grant = ReadGrant(holder_id, child.family_id, child.id, version.value, until, expires)
         self._items[key] = grant
         self._items.move_to_end(key)
         while len(self._items) > self._size:
@@ -142,7 +184,14 @@ class ReadGrants:
 
     def get(self, token: str, child_id: uuid.UUID, now: datetime) -> ReadGrant | None:
         """The grant, unless it has lapsed by time (its version is the caller's to check)."""
-        key = (token, child_id)
+        return self._get((token, child_id), now)
+
+    def get_device(self, token: str, now: datetime) -> ReadGrant | None:
+        """The device grant of ``token`` (``account_id`` is the device's id), unless it has
+        lapsed by time (its version is the caller's to check)."""
+        return self._get((token, None), now)
+
+    def _get(self, key: tuple[str, uuid.UUID | None], now: datetime) -> ReadGrant | None:
         found = self._items.get(key)
         if found is None:
             return None
@@ -151,8 +200,15 @@ class ReadGrants:
             return None
         return found
 
+    @property
+    def epoch(self) -> int:
+        """How many times ``clear`` has run: a check that began in an earlier epoch may have
+        read what a change in this process has since replaced, so its grant is not given."""
+        return self._epoch
+
     def clear(self) -> None:
         self._items.clear()
+        self._epoch += 1
 
     def __len__(self) -> int:
         return len(self._items)

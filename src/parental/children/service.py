@@ -203,11 +203,19 @@ def _read(child: Child, line: Line, status: Monitoring) -> ChildRead:
 async def monitored_child(session: AsyncSession, child_id: uuid.UUID, now: datetime) -> Child:
     """The child of a calling device (whose ``child_id`` is a foreign key with cascade), if
     monitoring applies to the child now (``MonitoringInactive`` otherwise)."""
+    return (await monitored(session, child_id, now))[0]
+
+
+async def monitored(
+    session: AsyncSession, child_id: uuid.UUID, now: datetime
+) -> tuple[Child, Monitoring]:
+    """``monitored_child``, with the monitoring that applies."""
     child = await repository.get(session, child_id)
     assert child is not None
-    if not (await monitoring_of(session, child, now)).active:
+    status = await monitoring_of(session, child, now)
+    if not status.active:
         raise MonitoringInactive()
-    return child
+    return child, status
 
 
 async def monitored_read(

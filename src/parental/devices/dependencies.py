@@ -36,4 +36,5 @@ async def owned_device(
 
 
 CurrentDevice = Annotated[Device, Depends(current_device)]
+DeviceCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(device_bearer)]
 OwnedDevice = Annotated[Device, Depends(owned_device)]

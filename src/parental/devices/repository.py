@@ -18,6 +18,13 @@ async def get_device(session: AsyncSession, device_id: uuid.UUID) -> Device | No
     return await session.get(Device, device_id)
 
 
+async def is_revoked(session: AsyncSession, device_id: uuid.UUID) -> bool:
+    """Whether the device is revoked (or gone), read afresh (not from the session's objects)."""
+    revoked = await session.execute(select(Device.revoked_at).where(Device.id == device_id))
+    row = revoked.first()
+    return row is None or row[0] is not None
+
+
 async def device_by_token(session: AsyncSession, token_hash: str) -> Device | None:
     result: Device | None = await session.scalar(
         select(Device).where(Device.token_hash == token_hash)

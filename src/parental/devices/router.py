@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, BackgroundTasks, status
 
 from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
@@ -12,6 +12,7 @@ from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound
+from parental.children.grants import revoke_reads
 from parental.children.schemas import MonitoringRead
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep
 from parental.devices import service
@@ -80,10 +81,19 @@ async def update_device(body: DeviceUpdate, device: OwnedDevice) -> DeviceRead:
     responses=error_responses(DeviceNotFound),
 )
 async def revoke_device(
-    device: OwnedDevice, account: CurrentAccount, session: SessionDep, clock: ClockDep, ip: ClientIP
+    device: OwnedDevice,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+    background: BackgroundTasks,
 ) -> None:
     """Revoke a device; its token stops working at once."""
-    await service.revoke_device(session, device=device, account=account, now=clock.now(), ip=ip)
+    now = runtime.clock.now()
+    await service.revoke_device(session, device=device, account=account, now=now, ip=ip)
+    # After commit (background tasks run once the response is sent): the device's upload
+    # grant in every process (parental.children.grants).
+    background.add_task(revoke_reads, runtime.grants, runtime.cache, [device.child_id])
 
 
 @device_router.post(

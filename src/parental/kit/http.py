@@ -24,9 +24,14 @@ def _error_response(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The response for an ``AppError``, also for ASGI fast paths outside the handlers."""
+    return _error_response(exc.status_code, exc.body(), exc.headers)
+
+
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return _error_response(exc.status_code, exc.body(), exc.headers)
+    return app_error_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -114,12 +114,11 @@ class Viewer(Protocol):
         ...
 
 
-async def _store(
-    uploader: Uploader,
-    items: Sequence[FixCreate | CarrierPositionCreate],
-    background: BackgroundTasks,
+async def store(
+    uploader: Uploader, items: Sequence[FixCreate | CarrierPositionCreate]
 ) -> service.Stored:
-    stored = await service.ingest(
+    """Store an upload in the uploader's transaction (the route's and the fast path's)."""
+    return await service.ingest(
         uploader.session,
         child_id=uploader.child_id,
         device_id=uploader.device_id,
@@ -128,6 +127,14 @@ async def _store(
         limits=uploader.policy.limits(carrier=uploader.device_id is None),
         listeners=uploader.listeners,
     )
+
+
+async def _store(
+    uploader: Uploader,
+    items: Sequence[FixCreate | CarrierPositionCreate],
+    background: BackgroundTasks,
+) -> service.Stored:
+    stored = await store(uploader, items)
     # Background tasks run once the response is sent: after the session has committed.
     background.add_task(
         service.announce, uploader.outlets, stored, cache_seconds=uploader.policy.cache_seconds
