@@ -16,6 +16,7 @@ from parental import __version__, migrate
 from parental.admin.router import router as admin_router
 from parental.alarms import carrier_router as alarms_carrier_router
 from parental.alarms import router as alarms_router
+from parental.app_categories import app_catalogue_router, child_apps_router
 from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
 from parental.curation import curation_router
@@ -40,6 +41,10 @@ from parental.places import places_router
 from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
 from parental.screen_time import child_screen_time_router, device_policy_router
+from parental.screen_time_requests import (
+    child_screen_time_requests_router,
+    device_screen_time_requests_router,
+)
 from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
 from parental.usage import child_usage_router, device_usage_router
@@ -131,6 +136,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(child_usage_router())
     v1.include_router(device_policy_router())
     v1.include_router(child_screen_time_router())
+    v1.include_router(child_screen_time_requests_router())
+    v1.include_router(device_screen_time_requests_router())
+    v1.include_router(child_apps_router())
     v1.include_router(alarms_router)
     v1.include_router(places_router())
     v1.include_router(rpz_router())
@@ -140,6 +148,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(alarms_carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")
     app.include_router(curation_router(), prefix="/admin/v1")
+    app.include_router(app_catalogue_router(), prefix="/admin/v1")
     app.include_router(filter_reports_admin_router, prefix="/admin/v1")
     app.include_router(health_router)
     return app

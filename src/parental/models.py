@@ -25,17 +25,23 @@ from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
 from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
+from telemetry.usage.catalogue_models import AppCatalogueEntry, ChildAppCategory
 from telemetry.usage.models import UsageApp, UsageSession
+from telemetry.usage.notice_models import LimitReachedMark, WeeklySummaryMark
+from telemetry.usage.requests_models import ScreenTimeRequest
 from telemetry.usage.rules_models import ScreenTimePolicy
+from telemetry.usage.tasks_models import ScreenTimeTask
 
 __all__ = [
     "Account",
     "Alarm",
     "AlarmDeviceStatus",
     "AlarmSettings",
+    "AppCatalogueEntry",
     "AuditEvent",
     "Base",
     "Child",
+    "ChildAppCategory",
     "Device",
     "Family",
     "FilterBlockedHost",
@@ -52,6 +58,7 @@ __all__ = [
     "GeofencePlace",
     "Guardian",
     "Invitation",
+    "LimitReachedMark",
     "Line",
     "LineBinding",
     "LineHandset",
@@ -59,10 +66,13 @@ __all__ = [
     "PairingCode",
     "RefreshToken",
     "ScreenTimePolicy",
+    "ScreenTimeRequest",
+    "ScreenTimeTask",
     "ServiceKey",
     "SignInCode",
     "StaffAccount",
     "UnblockRequest",
     "UsageApp",
     "UsageSession",
+    "WeeklySummaryMark",
 ]

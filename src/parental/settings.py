@@ -190,6 +190,15 @@ class ParentalSettings(BaseSettings):
     usage_retention_days: int = Field(default=90, ge=1)
     usage_max_future_skew_seconds: int = Field(default=300, ge=0)
 
+    # The child's screen-time requests and tasks (telemetry.usage.requests, .tasks). A child
+    # has at most this many requests waiting for an answer; a device's asks and tasks marked
+    # done are limited to this rate. Requests and tasks are deleted this long after their last
+    # change (asked, done or answered), except each app's install answer still in force.
+    screen_time_max_pending_requests: int = Field(default=20, ge=1, le=200)
+    limit_screen_time_requests_per_device: str = "30/hour"
+    screen_time_request_retention_days: int = Field(default=90, ge=1)
+    screen_time_task_retention_days: int = Field(default=90, ge=1)
+
     # Alarms (telemetry.alarms). A child's battery threshold and silence limit start at these
     # until a guardian sets them. Alarm rows (an SOS keeps where the child was) are deleted
     # this long after they happened; a device's status (last sign of life, battery) this long

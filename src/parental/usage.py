@@ -6,17 +6,26 @@ Monitoring rules apply to both ends, as for locations: a device of a child no lo
 (18, or the line is not an active child SIM under a guardian's contract) stores nothing (403
 ``MonitoringInactive``), and guardians read nothing of that child (403). Every read a guardian
 makes leaves a ``usage.viewed`` audit row the child's device shows.
+
+An upload that uses up one of today's limits is answered with ``sync_policy`` and, if the
+guardians want it, publishes ``ScreenTimeLimitReached`` once stored
+(``telemetry.usage.limit_watch``). The worker runs ``send_weekly_summaries`` each round: once a
+child's local week has ended (Monday 00:00 in the child's zone), one ``WeeklyUsageSummary`` per
+child and week, marked under a unique key before it is published so several workers send it
+once; a child monitoring no longer applies to, or added after the week ended, gets none.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.auth.dependencies import CurrentAccount
@@ -29,12 +38,18 @@ from parental.children.models import Child
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
+from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
+from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
+from telemetry.usage import notices, report_service
+from telemetry.usage.notice_models import WeeklySummaryMark
 from telemetry.usage.router import create_device_router, create_guardian_router
 from telemetry.usage.service import Limits
+
+SUMMARY_BATCH = 200
 
 
 def usage_limits(settings: ParentalSettings) -> Limits:
@@ -52,13 +67,27 @@ class DeviceUploader:
     runtime: Runtime
     child_id: uuid.UUID
     device_id: uuid.UUID
+    timezone: str
 
     @property
     def limits(self) -> Limits:
         return usage_limits(self.runtime.settings)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    async def announce(self, events: Sequence[Event]) -> None:
+        """Commit, then publish: a limit reached is told once stored and before the answer
+        (a background task would not run if the device hung up first)."""
+        if not events:
+            return
+        await self.session.commit()
+        for event in events:
+            await self.runtime.bus.publish(event)
 
 
 async def device_uploader(
@@ -69,7 +98,7 @@ async def device_uploader(
     rule = Rule("usage-upload:device", runtime.settings.limit_usage_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
     child = await children.monitored_child(session, device.child_id, runtime.clock.now())
-    return DeviceUploader(session, runtime, child.id, device.id)
+    return DeviceUploader(session, runtime, child.id, device.id, child.timezone)
 
 
 @dataclass
@@ -128,3 +157,64 @@ def child_usage_router() -> APIRouter:
         viewer=guardian_viewer,
         caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive),
     )
+
+
+# --- the weekly summary -------------------------------------------------------------------
+
+
+def last_week_start(now: datetime, zone: ZoneInfo) -> date:
+    """The Monday of the last local week of ``zone`` that has ended at ``now``."""
+    today = now.astimezone(zone).date()
+    return today - timedelta(days=today.weekday() + report_service.WEEK)
+
+
+async def _unmarked(
+    session: AsyncSession, timezone: str, week_start: date, limit: int
+) -> list[Child]:
+    """Children in ``timezone`` whose week starting ``week_start`` is not marked yet."""
+    marked = exists().where(
+        WeeklySummaryMark.child_id == Child.id, WeeklySummaryMark.week_start == week_start
+    )
+    query = select(Child).where(Child.timezone == timezone, ~marked).order_by(Child.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def _summarise(
+    session: AsyncSession, child: Child, week_start: date, zone: ZoneInfo, now: datetime
+) -> Event | None:
+    """Mark the child's week; its summary if this mark is new and the child gets one."""
+    ended = report_service.week_end(week_start, zone)
+    wanted = child.created_at < ended and (await children.monitoring_of(session, child, now)).active
+    mark = await notices.mark_week(session, child.id, week_start, sent=wanted, now=now)
+    if mark is None or not wanted:
+        return None
+    return await report_service.weekly_summary(
+        session, child.id, week_start=week_start, zone=zone, summary_id=mark
+    )
+
+
+async def send_weekly_summaries(runtime: Runtime) -> int:
+    """Publish the summary of each child's last local week not dealt with yet (module doc),
+    zone by zone, in batches that each commit before their events are published; how many
+    were published."""
+    now = runtime.clock.now()
+    async with runtime.sessions() as session:
+        zones = sorted(set(await session.scalars(select(Child.timezone).distinct())))
+    published = 0
+    for timezone in zones:
+        zone = ZoneInfo(timezone)
+        week_start = last_week_start(now, zone)
+        while True:
+            events: list[Event] = []
+            async with transaction(runtime.sessions) as session:
+                due = await _unmarked(session, timezone, week_start, SUMMARY_BATCH)
+                for child in due:
+                    event = await _summarise(session, child, week_start, zone, now)
+                    if event is not None:
+                        events.append(event)
+            for event in events:
+                await runtime.bus.publish(event)
+            published += len(events)
+            if len(due) < SUMMARY_BATCH:
+                break
+    return published

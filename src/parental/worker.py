@@ -15,7 +15,12 @@ alarms of devices gone silent (``parental.alarms.check_silent_devices``). Geofen
 (enter, exit, not arrived) go ``geofence_event_retention_days`` after they happened; each round
 also tells the "not arrived by" deadlines that have come (``parental.places``). Location fixes
 go ``location_retention_days`` after they were taken, screen-time usage sessions
-``usage_retention_days`` after they started.
+``usage_retention_days`` after they started, and with them the marks of weekly usage summaries
+and limits reached (of weeks and days that long ago). Each timer round also publishes the
+weekly usage summaries of the weeks that have ended (``parental.usage.send_weekly_summaries``).
+The child's screen-time requests go ``screen_time_request_retention_days`` after their last
+change (each app's install answer in force stays, without its texts), tasks
+``screen_time_task_retention_days`` after theirs.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -46,12 +51,16 @@ from parental.lines import bindings as line_bindings
 from parental.places import check_arrival_deadlines
 from parental.rpz import runtime_zone_cache
 from parental.runtime import Runtime
+from parental.usage import send_weekly_summaries
 from telemetry.alarms import handsets as alarm_handsets
 from telemetry.alarms import liveness as alarm_liveness
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
+from telemetry.usage import notices as usage_notices
+from telemetry.usage import requests as screen_time_requests
 from telemetry.usage import service as usage
+from telemetry.usage import tasks as screen_time_tasks
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +85,9 @@ class PurgeReport:
     geofence_events: int = 0
     location_fixes: int = 0
     usage: int = 0  # screen-time sessions and the app names they reported
+    usage_notices: int = 0  # marks of weekly summaries and limits reached, told once
+    screen_time_requests: int = 0  # extra time and app installs the child asked for
+    screen_time_tasks: int = 0
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -95,6 +107,9 @@ class PurgeReport:
             + self.geofence_events
             + self.location_fixes
             + self.usage
+            + self.usage_notices
+            + self.screen_time_requests
+            + self.screen_time_tasks
         )
 
 
@@ -150,6 +165,15 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             usage=await usage.purge(
                 session, before=now - timedelta(days=settings.usage_retention_days)
+            ),
+            usage_notices=await usage_notices.purge(
+                session, before=(now - timedelta(days=settings.usage_retention_days)).date()
+            ),
+            screen_time_requests=await screen_time_requests.purge(
+                session, before=now - timedelta(days=settings.screen_time_request_retention_days)
+            ),
+            screen_time_tasks=await screen_time_tasks.purge(
+                session, before=now - timedelta(days=settings.screen_time_task_retention_days)
             ),
         )
     report = replace(report, published_files=await prune_published_files(runtime))
@@ -244,10 +268,12 @@ async def refresh_due_sources(
 
 async def run_timers(runtime: Runtime) -> None:
     """The checks that raise alarms when a time has come: devices gone silent, "not arrived
-    by" deadlines. A failed check is logged and tried again next round."""
+    by" deadlines, weeks whose usage summary is due. A failed check is logged and tried again
+    next round."""
     for what, check in (
         ("checking for silent devices", check_silent_devices),
         ("checking arrival deadlines", check_arrival_deadlines),
+        ("sending weekly usage summaries", send_weekly_summaries),
     ):
         try:
             await check(runtime)

@@ -91,6 +91,24 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/v1/children/{child_id}/screen-time/extra-time"): Access(
         "guardian", {"app": "com.example.game", "minutes": 30}
     ),
+    ("GET", "/v1/children/{child_id}/usage/report"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/screen-time/requests"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/screen-time/requests/{request_id}/decision"): Access(
+        "guardian", {"decision": "approve"}
+    ),
+    ("GET", "/v1/children/{child_id}/screen-time/tasks"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/screen-time/tasks"): Access(
+        "guardian", {"title": "Homework", "reward_minutes": 15}
+    ),
+    ("DELETE", "/v1/children/{child_id}/screen-time/tasks/{task_id}"): Access("guardian"),
+    ("POST", "/v1/children/{child_id}/screen-time/tasks/{task_id}/decision"): Access(
+        "guardian", {"decision": "approve"}
+    ),
+    ("GET", "/v1/children/{child_id}/apps"): Access("guardian"),
+    ("PUT", "/v1/children/{child_id}/apps/{app}/category"): Access(
+        "guardian", {"category": "games"}
+    ),
+    ("DELETE", "/v1/children/{child_id}/apps/{app}/category"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/alarm-settings"): Access("guardian"),
     ("PUT", "/v1/children/{child_id}/alarm-settings"): Access(
         "guardian",
@@ -135,6 +153,12 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/device/unblock-requests"): Access("device"),
     # A device reads its own child's policy only: the child is the device's, no id is taken.
     ("GET", "/v1/device/policy"): Access("device"),
+    ("GET", "/v1/device/screen-time/requests"): Access("device"),
+    ("POST", "/v1/device/screen-time/requests"): Access(
+        "device", {"kind": "extra_time", "app": "com.example.game", "minutes": 15}
+    ),
+    ("GET", "/v1/device/screen-time/tasks"): Access("device"),
+    ("POST", "/v1/device/screen-time/tasks/{task_id}/done"): Access("device"),
     # A device uploads its own child's usage only: the child is the device's, no id is taken.
     ("POST", "/v1/device/usage"): Access(
         "device",
@@ -224,6 +248,11 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/admin/v1/filter/versions/{number}"): Access("staff"),
     ("GET", "/admin/v1/filter/versions/{number}/diff"): Access("staff"),
     ("POST", "/admin/v1/filter/versions/{number}/rollback"): Access("staff"),
+    ("GET", "/admin/v1/apps"): Access("staff"),
+    ("POST", "/admin/v1/apps/import"): Access("staff"),
+    ("GET", "/admin/v1/apps/{app}"): Access("staff"),
+    ("PUT", "/admin/v1/apps/{app}"): Access("staff"),
+    ("DELETE", "/admin/v1/apps/{app}"): Access("staff"),
     ("GET", "/admin/v1/filter-reports"): Access("staff"),
     ("GET", "/admin/v1/filter-reports/{report_id}"): Access("staff"),
     ("POST", "/admin/v1/filter-reports/{report_id}/decision"): Access(
@@ -276,6 +305,8 @@ class Victim:
     entry_id: str
     request_id: str
     place_id: str
+    screen_time_request_id: str
+    task_id: str
 
 
 @pytest.fixture
@@ -307,12 +338,26 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         json={"name": "Their school", "shape": AREA},
     )
     assert place.status_code == 201, place.text
+    asked = await client.post(
+        "/v1/device/screen-time/requests",
+        headers=other_family.device_headers,
+        json={"kind": "extra_time", "app": "com.example.game", "minutes": 15},
+    )
+    assert asked.status_code == 201, asked.text
+    task = await client.post(
+        f"/v1/children/{other_family.child_id}/screen-time/tasks",
+        headers=other_family.guardian.headers,
+        json={"title": "Their homework", "reward_minutes": 15},
+    )
+    assert task.status_code == 201, task.text
     return Victim(
         other_family,
         invited.json()["id"],
         entry.json()["id"],
         str(request.id),
         place.json()["id"],
+        asked.json()["id"],
+        task.json()["id"],
     )
 
 
@@ -325,13 +370,18 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "account_id": victim.world.guardian.account_id,
         "invitation_id": victim.invitation_id,
         "entry_id": victim.entry_id,
-        "request_id": victim.request_id,
+        "request_id": (
+            victim.screen_time_request_id if "/screen-time/" in path else victim.request_id
+        ),
         "place_id": victim.place_id,
+        "task_id": victim.task_id,
+        "app": "com.whatsapp",
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
     names = re.findall(r"\{(\w+)\}", path)
     urls = [path.format(**{n: theirs[n] for n in names})]
-    if names[0] in mine and len(names) > 1:
+    # An app id names no family's object: with one's own child, any app id may be given.
+    if names[0] in mine and set(names[1:]) - {"app"}:
         # Own family or child, the victim's inner id: it must be checked against the outer one.
         urls.append(path.format(**{n: mine[n] if n == names[0] else theirs[n] for n in names}))
     return urls
@@ -389,6 +439,13 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     assert [(p["id"], p["name"]) for p in places.json()["items"]] == [
         (victim.place_id, "Their school")
     ]
+    screen_time = f"/v1/children/{victim.world.child_id}/screen-time"
+    their_asks = await client.get(f"{screen_time}/requests", headers=theirs)
+    assert [(r["id"], r["status"]) for r in their_asks.json()["items"]] == [
+        (victim.screen_time_request_id, "pending")
+    ]
+    tasks = await client.get(f"{screen_time}/tasks", headers=theirs)
+    assert [(t["id"], t["status"]) for t in tasks.json()["items"]] == [(victim.task_id, "open")]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

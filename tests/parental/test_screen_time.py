@@ -32,6 +32,7 @@ RULES = {
     "downtime": [{"days": ["mon", "tue", "wed", "thu", "sun"], "start": "21:00", "end": "07:00"}],
     "always_allowed": [PHONE],
     "blocked": ["com.example.casino"],
+    "notify_limit_reached": True,
 }
 DEFAULTS = {
     "app_limits": {},
@@ -40,6 +41,7 @@ DEFAULTS = {
     "downtime": [],
     "always_allowed": [],
     "blocked": [],
+    "notify_limit_reached": True,
 }
 
 

@@ -16,8 +16,10 @@ them; this module deletes them in the transaction that deletes the child:
   live is bound again by its next accounting update, to a line without a child;
 - location fixes, places and their events, alarms, alarm settings and device statuses, and the
   hash of the line's handset, screen-time usage sessions (each telemetry package's own
-  ``erase_child``), the names of the apps the child's devices reported, and the child's
-  screen-time rules, pause and extra time.
+  ``erase_child``), the names of the apps the child's devices reported, the child's
+  screen-time rules, pause and extra time, the categories guardians gave the child's apps,
+  the marks of the usage summaries and limits reached told about the child, and the child's
+  screen-time requests (extra time, app installs) and tasks.
 
 Devices and pairing codes go by ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
 keys on for every connection). Audit events stay: they are the family's record of what was
@@ -41,8 +43,12 @@ from parental.lines.models import LineBinding
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
+from telemetry.usage import catalogue_service as app_categories
+from telemetry.usage import notices as usage_notices
+from telemetry.usage import requests as screen_time_requests
 from telemetry.usage import rules as screen_time
 from telemetry.usage import service as usage
+from telemetry.usage import tasks as screen_time_tasks
 
 
 async def _count(session: AsyncSession, statement: Delete) -> int:
@@ -80,6 +86,10 @@ async def erase_child_data(session: AsyncSession, child: Child) -> dict[str, int
         "location_fixes": await locations.erase_child(session, child.id),
         **await usage.erase_child(session, child.id),
         **await screen_time.erase_child(session, child.id),
+        **await screen_time_requests.erase_child(session, child.id),
+        **await screen_time_tasks.erase_child(session, child.id),
+        **await app_categories.erase_child(session, child.id),
+        **await usage_notices.erase_child(session, child.id),
         **await geofences.erase_child(session, child.id),
         **await alarms.erase_child(session, child.id, child.line_id),
     }

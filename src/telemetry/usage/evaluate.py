@@ -22,19 +22,21 @@ Each app gets exactly one reason, the first of these that holds:
    reason is the first of its limits that is (app, then category, then total). Not allowed.
 6. ``allowed``: allowed.
 
-Minutes left: with ``u`` the minutes used today, ``eA`` the extra time granted today to the app
-and ``eC`` to its category, an app that is not blocked has left the least of
+Minutes left: with ``u`` the minutes used today, ``eA`` the extra time granted today to the app,
+``eC`` to its category and ``eT`` to the total, an app that is not blocked has left the least of
 
     app limit - u(app) + eA
     category limit - u(category) + eC + eA
-    total limit - u(total) + eC + eA
+    total limit - u(total) + eT + eC + eA
 
 over the limits set for today (None when none is: unlimited), and never less than 0. So a
 grant lets its app or category go past every limit above it by that much: 15 more minutes for
 one social app let it run 15 minutes past a spent social limit and a spent total, but give the
 other social apps nothing. Minutes the app uses count against all three, so the grant is spent
-once. A category has left the least of its own and the total's rows, plus ``eC``; the total
-is the total limit less the total used. Pause and downtime do not touch minutes: an app paused
+once. A grant to the total lifts the total limit only: an app or a category past its own
+limit gets nothing from it, and with no total limit set it changes nothing. A category has
+left the least of its own and the total's rows, plus ``eC``; the total is the total limit
+less the total used, plus ``eT``. Pause and downtime do not touch minutes: an app paused
 now reports the minutes it will have when the pause ends. Extra time never lifts a block, a
 pause or downtime.
 
@@ -117,6 +119,7 @@ class _Grants:
 
     apps: Mapping[str, int]
     categories: Mapping[Category, int]
+    total: int = 0
 
 
 _NO_GRANTS = _Grants({}, {})
@@ -147,8 +150,11 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     )
     app_extra: dict[date, dict[str, int]] = {}
     category_extra: dict[date, dict[Category, int]] = {}
+    total_extra: dict[date, int] = {}
     for grant in policy.extra_time:
-        if grant.app is not None:
+        if grant.total:
+            total_extra[grant.day] = total_extra.get(grant.day, 0) + grant.minutes
+        elif grant.app is not None:
             by_app = app_extra.setdefault(grant.day, {})
             by_app[grant.app] = by_app.get(grant.app, 0) + grant.minutes
         elif grant.category is not None:
@@ -159,8 +165,10 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         policy=policy,
         limits=limits,
         grants={
-            day: _Grants(app_extra.get(day, {}), category_extra.get(day, {}))
-            for day in app_extra.keys() | category_extra.keys()
+            day: _Grants(
+                app_extra.get(day, {}), category_extra.get(day, {}), total_extra.get(day, 0)
+            )
+            for day in app_extra.keys() | category_extra.keys() | total_extra.keys()
         },
         downtime=WindowSet.of(policy.downtime),
         always_allowed=policy.always_allowed,
@@ -214,7 +222,7 @@ def evaluate(
 
     # The least of the category's and the total's rows, with the category's grant: what any app
     # of the category has left, before its own limit and grant.
-    total_row = None if limits.total is None else float(limits.total - used_total)
+    total_row = None if limits.total is None else float(limits.total - used_total + grants.total)
     category_extra, app_extra = grants.categories, grants.apps
     rooms: dict[Category, float | None] = {}
     categories: dict[Category, float | None] = {}

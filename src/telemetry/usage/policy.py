@@ -7,7 +7,7 @@ Pure: no I/O. Every type checks itself on construction and raises ValueError whe
 - Downtime is a set of weekly windows (bedtime, school), overnight ones allowed.
 - Always-allowed apps (phone, SMS, the parents' messenger, maps, emergency) are never stopped.
   Blocked apps are never allowed, unless they are also always allowed.
-- Extra time is granted for one local date, to an app or to a category, in minutes.
+- Extra time is granted for one local date, to an app, a category or the total, in minutes.
 - A pause blocks everything but the always-allowed apps until an instant.
 
 ``Usage`` is what the caller counted for one local date from the device's sessions, cut at local
@@ -69,16 +69,20 @@ class DailyLimit:
 
 @dataclass(frozen=True, slots=True)
 class ExtraTime:
-    """``minutes`` more for ``app`` or for ``category`` (exactly one), on the local date ``day``."""
+    """``minutes`` more for ``app``, for ``category`` or for the ``total`` screen time (exactly
+    one), on the local date ``day``."""
 
     day: date
     minutes: int
     app: str | None = None
     category: Category | None = None
+    total: bool = False
 
     def __post_init__(self) -> None:
-        if (self.app is None) == (self.category is None):
-            raise ValueError("extra time is for an app or for a category, not both or neither")
+        if (self.app is not None) + (self.category is not None) + (self.total is True) != 1:
+            raise ValueError(
+                "extra time is for an app, a category or the total: exactly one of them"
+            )
         if self.category is not None and self.category not in _CATEGORIES:
             raise ValueError(f"unknown category {self.category!r}")
         if isinstance(self.minutes, bool) or not isinstance(self.minutes, int):

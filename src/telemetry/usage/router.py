@@ -1,5 +1,6 @@
-"""Usage routes: the child's device uploads its sessions, a guardian reads the child's day.
-The package cannot know who is calling or what they may see: the composition root passes
+"""Usage routes: the child's device uploads its sessions (told when a limit ran out), a
+guardian reads the child's day and a report of the last days against the days before. The
+package cannot know who is calling or what they may see: the composition root passes
 dependencies that authenticate the caller, check that monitoring applies, and give an
 ``Uploader`` (the device whose sessions are stored) or a ``Viewer`` (the child whose usage is
 read, with the audit log the child sees)."""
@@ -8,16 +9,18 @@ read, with the audit log the child sees)."""
 # their annotations name local dependencies, which FastAPI must see as objects.
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
-from telemetry.usage import service
+from parental.kit.events import Event
+from telemetry.usage import limit_watch, report_service, service
+from telemetry.usage.report_schemas import ReportDays, UsageReportRead
 from telemetry.usage.schemas import SessionBatch, SessionBatchResult, UsageDayRead
 
 
@@ -36,7 +39,16 @@ class Uploader(Protocol):
     @property
     def limits(self) -> service.Limits: ...
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The child's time zone, which the day's limits are counted in."""
+        ...
+
     def now(self) -> datetime: ...
+
+    async def announce(self, events: Sequence[Event]) -> None:
+        """Commit the upload and publish ``events`` (none: nothing to do)."""
+        ...
 
 
 class Viewer(Protocol):
@@ -72,15 +84,19 @@ def create_device_router(
         """Upload up to 1,000 app (foreground) and screen-on sessions, in any order, however
         late. Each is accepted, a duplicate (stored before, or earlier in this batch) or
         rejected with a reason; the others are kept whatever happens to one. A session sent
-        again with a later end extends the stored one."""
-        return await service.ingest(
+        again with a later end extends the stored one. ``sync_policy``: fetch the policy now
+        (a limit ran out)."""
+        result, events = await limit_watch.ingest(
             device.session,
             child_id=device.child_id,
             device_id=device.device_id,
             items=body.sessions,
             now=device.now(),
             limits=device.limits,
+            zone=device.zone,
         )
+        await device.announce(events)
+        return result
 
     return router
 
@@ -94,12 +110,38 @@ def create_guardian_router(
     @router.get("/children/{child_id}/usage/today")
     async def get_child_usage_today(guardian: ViewerDep) -> UsageDayRead:
         """Minutes the child has used today (the child's local date) per app, per category
-        and in total (screen-on time). No app catalogue yet: every app is in ``other``. The
-        child's device shows that the guardian looked."""
+        and in total (screen-on time); each app in the category a guardian gave it for the
+        child, else the app catalogue's, else other. The child's device shows that the
+        guardian looked."""
         day = service.local_today(guardian.now(), guardian.zone)
         await guardian.viewed("usage.viewed", {"day": day.isoformat()})
         return await service.day_report(
             guardian.session, guardian.child_id, day=day, zone=guardian.zone
+        )
+
+    @router.get("/children/{child_id}/usage/report")
+    async def get_child_usage_report(
+        guardian: ViewerDep,
+        days: Annotated[
+            ReportDays,
+            Query(description="The period's length in local dates: 1 (today), 7 or 30."),
+        ] = ReportDays.WEEK,
+    ) -> UsageReportRead:
+        """The child's minutes over the last ``days`` local dates, today (so far) the last,
+        against the ``days`` dates before: per app, per category and in total, day by day,
+        with the most used apps. The child's device shows that the guardian looked."""
+        last_day = service.local_today(guardian.now(), guardian.zone)
+        first_day = last_day - timedelta(days=days - 1)
+        await guardian.viewed(
+            "usage.viewed",
+            {"days": int(days), "from": first_day.isoformat(), "to": last_day.isoformat()},
+        )
+        return await report_service.period_report(
+            guardian.session,
+            guardian.child_id,
+            last_day=last_day,
+            days=int(days),
+            zone=guardian.zone,
         )
 
     return router

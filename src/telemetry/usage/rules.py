@@ -11,7 +11,10 @@ question: what may run now.
 - The device's policy (``device_policy``) is ``telemetry.usage.evaluate`` at ``now`` with
   today's usage from the child's sessions, for the apps the child's devices reported (their
   names are kept per child, ``UsageApp``), the apps used today and the apps the rules name.
-  Each app's category is ``telemetry.usage.catalogue.categories_for``.
+  Each app's category is ``telemetry.usage.catalogue.categories_for``. It also carries the
+  guardian's latest answer to each app install the device asked for
+  (``telemetry.usage.requests``); an app whose install was declined is evaluated as blocked,
+  the saved rules unchanged.
 
 Services run in the caller's transaction and never commit.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.weekly import WEEK, Window
 from telemetry.usage import catalogue
+from telemetry.usage import requests_repository as usage_requests
 from telemetry.usage import service as usage
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.models import UsageApp
@@ -44,6 +49,7 @@ from telemetry.usage.rules_schemas import (
     EveryDayLimit,
     ExtraTimeCreate,
     ExtraTimeGrant,
+    ExtraTimeTarget,
     Limit,
     ScreenTimeRules,
     ScreenTimeRulesRead,
@@ -193,14 +199,14 @@ async def resume(
 async def grant_extra_time(
     session: AsyncSession,
     child_id: uuid.UUID,
-    grant: ExtraTimeCreate,
+    grant: ExtraTimeCreate | ExtraTimeTarget,
     *,
     granted_by: str,
     now: datetime,
     today: date,
 ) -> ScreenTimeRulesRead:
-    """Grant more minutes to an app or a category for the child's local ``today``; grants of
-    other days are dropped."""
+    """Grant more minutes to an app, a category or (an ``ExtraTimeTarget`` naming neither) the
+    total for the child's local ``today``; grants of other days are dropped."""
     row = await _row_for_update(session, child_id, now)
     new = ExtraTimeGrant(
         day=today,
@@ -247,7 +253,13 @@ def to_policy(
         always_allowed=frozenset(rules.always_allowed),
         blocked=frozenset(rules.blocked),
         extra_time=tuple(
-            ExtraTime(day=g.day, minutes=g.minutes, app=g.app, category=g.category)
+            ExtraTime(
+                day=g.day,
+                minutes=g.minutes,
+                app=g.app,
+                category=g.category,
+                total=g.app is None and g.category is None,
+            )
             for g in extra_time
         ),
         paused_until=paused_until,
@@ -267,12 +279,15 @@ async def device_policy(
     rules = ScreenTimeRules.model_validate(
         read.model_dump(include=set(ScreenTimeRules.model_fields))
     )
-    known = {*await known_apps(session, child_id), *_named_apps(rules)}
+    installs = await usage_requests.install_answers(session, child_id)
+    declined = frozenset(app for app, answer in installs.items() if answer == "declined")
+    known = {*await known_apps(session, child_id), *_named_apps(rules), *installs}
     categories = await catalogue.categories_for(session, child_id, known)
     used = await usage.usage_for_day(session, child_id, today, zone, categories)
     apps = sorted({*known, *used.apps})
+    policy = to_policy(rules, paused_until=read.paused_until, extra_time=read.extra_time)
     decision = evaluate(
-        to_policy(rules, paused_until=read.paused_until, extra_time=read.extra_time),
+        replace(policy, blocked=policy.blocked | declined),
         used,
         at=now,
         zone=zone,
@@ -294,4 +309,5 @@ async def device_policy(
             total_minutes_left=decision.total,
             next_change=decision.next_change,
         ),
+        installs=installs,
     )

@@ -218,7 +218,8 @@ def create_device_router(
     ) -> Response:
         """What the child's device may run now: the rules, the pause and, per app, whether
         it is allowed, why and the minutes it has left today; fetch again at
-        ``next_change``. No app catalogue yet: every app is in the category other."""
+        ``next_change``. Each app is in the category a guardian gave it for the child,
+        else the app catalogue's, else other."""
         policy = await service.device_policy(
             device.session, device.child_id, now=device.now(), zone=device.zone
         )

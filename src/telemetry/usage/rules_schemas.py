@@ -101,6 +101,11 @@ class ScreenTimeRules(Request):
         "the phone, SMS and emergency calls allowed without being told.",
     )
     blocked: list[str] = Field(default_factory=list, max_length=MAX_APP_LIST)
+    notify_limit_reached: bool = Field(
+        default=True,
+        description="Tell the guardians when an app, category or total limit runs out (once "
+        "per limit and day).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -120,7 +125,8 @@ class ScreenTimeRules(Request):
 
 
 class ExtraTimeGrant(BaseModel):
-    """Extra minutes a guardian granted for the child's local ``day``."""
+    """Extra minutes a guardian granted for the child's local ``day``, to ``app``, to
+    ``category`` or, when both are null, to the total (an approved task's reward)."""
 
     day: date
     app: str | None
@@ -160,6 +166,24 @@ class ExtraTimeCreate(Request):
         return self
 
 
+class ExtraTimeTarget(BaseModel):
+    """What a grant made on the server's side is for (an approved request or task): an app, a
+    category, or the total screen time when neither is given."""
+
+    app: str | None = None
+    category: Category | None = None
+    minutes: int = Field(ge=1, le=MAX_EXTRA_MINUTES)
+
+    @model_validator(mode="after")
+    def _at_most_one_target(self) -> Self:
+        if self.app is not None and self.category is not None:
+            raise ValueError("extra time is for an app, a category or the total: not two")
+        return self
+
+
+InstallAnswer = Literal["approved", "declined"]
+
+
 class AppDecisionRead(BaseModel):
     allowed: bool
     reason: Reason
@@ -169,7 +193,8 @@ class AppDecisionRead(BaseModel):
 class DecisionRead(BaseModel):
     apps: dict[str, AppDecisionRead] = Field(
         description="Every app the child's devices reported and every app the rules name. "
-        "No app catalogue yet: every app is in the category other."
+        "Each app is in the category a guardian gave it for the child, else the app "
+        "catalogue's, else other."
     )
     categories: dict[Category, float | None] = Field(description="Minutes left; null: unlimited.")
     total_minutes_left: float | None
@@ -184,3 +209,8 @@ class DevicePolicyRead(BaseModel):
     paused_until: datetime | None
     evaluated_at: datetime
     decision: DecisionRead
+    installs: dict[str, InstallAnswer] = Field(
+        default_factory=dict,
+        description="The guardian's latest answer to each app the device asked to install. "
+        "A declined app is blocked in ``decision`` (the guardian's rules stay as set).",
+    )

@@ -86,6 +86,11 @@ class SessionBatchResult(BaseModel):
     duplicate: int
     rejected: int
     items: list[SessionResult] = Field(description="One per item, in request order.")
+    sync_policy: bool = Field(
+        default=False,
+        description="This upload used up one of today's limits, or changed what the policy "
+        "allows: fetch the policy now rather than at the next poll.",
+    )
 
 
 class AppUsageRead(BaseModel):

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.ids import new_id
-from telemetry.usage import repository
+from telemetry.usage import catalogue, repository
 from telemetry.usage.models import UsageSession
 from telemetry.usage.policy import Category, Usage
 from telemetry.usage.schemas import (
@@ -222,15 +222,11 @@ async def ingest(
     )
 
 
-async def usage_for_day(
-    session: AsyncSession,
-    child_id: uuid.UUID,
-    day: date,
-    zone: ZoneInfo,
-    categories: Mapping[str, Category],
-) -> Usage:
-    """Minutes the child used on the local date ``day`` in ``zone``, from every stored session
-    of the child's devices overlapping it (those starting up to 24 hours before it included)."""
+async def _day_sessions(
+    session: AsyncSession, child_id: uuid.UUID, day: date, zone: ZoneInfo
+) -> tuple[list[ForegroundSession], list[ScreenSession]]:
+    """Every stored session of the child's devices overlapping the local date ``day`` in
+    ``zone`` (those starting up to 24 hours before it included)."""
     start, end = day_bounds(day, zone)
     rows = await repository.overlapping(
         session, child_id, start=start, end=end, longest=MAX_SESSION
@@ -241,6 +237,23 @@ async def usage_for_day(
         if row.kind == APP and row.app is not None
     ]
     screen_on = [ScreenSession(row.started_at, row.ended_at) for row in rows if row.kind == SCREEN]
+    return foreground, screen_on
+
+
+async def usage_for_day(
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    day: date,
+    zone: ZoneInfo,
+    categories: Mapping[str, Category] | None = None,
+) -> Usage:
+    """Minutes the child used on the local date ``day`` in ``zone``, from every stored session
+    of the child's devices overlapping it. Each app counts in its category in ``categories``;
+    with None, in the one ``telemetry.usage.catalogue`` gives it for the child."""
+    foreground, screen_on = await _day_sessions(session, child_id, day, zone)
+    if categories is None:
+        used = {fg.app for fg in foreground}
+        categories = await catalogue.categories_for(session, child_id, used)
     return daily_usage(foreground, screen_on, day=day, zone=zone, categories=categories)
 
 
@@ -251,12 +264,11 @@ def local_today(now: datetime, zone: ZoneInfo) -> date:
 async def day_report(
     session: AsyncSession, child_id: uuid.UUID, *, day: date, zone: ZoneInfo
 ) -> UsageDayRead:
-    """The child's minutes on ``day`` per app (with its name), per category and in total.
-
-    There is no app catalogue yet: every app is in the category ``other``.
-    """
-    categories: dict[str, Category] = {}
-    usage = await usage_for_day(session, child_id, day, zone, categories)
+    """The child's minutes on ``day`` per app (with its name and category, as
+    ``telemetry.usage.catalogue`` gives it for the child), per category and in total."""
+    foreground, screen_on = await _day_sessions(session, child_id, day, zone)
+    categories = await catalogue.categories_for(session, child_id, {fg.app for fg in foreground})
+    usage = daily_usage(foreground, screen_on, day=day, zone=zone, categories=categories)
     names = await repository.app_names(session, child_id, usage.apps)
     apps = sorted(usage.apps.items(), key=lambda pair: (-pair[1], pair[0]))
     by_category = sorted(usage.categories.items(), key=lambda pair: (-pair[1], pair[0]))

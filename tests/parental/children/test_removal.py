@@ -21,11 +21,16 @@ from parental.kit.db import Base, transaction
 from parental.lines.models import Line, LineBinding
 from parental.models import AuditEvent, Device, PairingCode
 from parental.runtime import Runtime
+from parental.usage import send_weekly_summaries
 from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.geofences.models import Place, PlaceEventRow
 from telemetry.locations.models import LocationFix
+from telemetry.usage.catalogue_models import ChildAppCategory
 from telemetry.usage.models import UsageApp, UsageSession
+from telemetry.usage.notice_models import LimitReachedMark, WeeklySummaryMark
+from telemetry.usage.requests_models import ScreenTimeRequest
 from telemetry.usage.rules_models import ScreenTimePolicy
+from telemetry.usage.tasks_models import ScreenTimeTask
 from tests.parental.factories import FamilyWorld, add_child, register_line
 
 SECOND_LINE = "+77071234568"
@@ -46,6 +51,11 @@ ERASED = {
     "usage_sessions": UsageSession,
     "usage_apps": UsageApp,
     "screen_time_policies": ScreenTimePolicy,
+    "child_app_categories": ChildAppCategory,
+    "screen_time_requests": ScreenTimeRequest,
+    "screen_time_tasks": ScreenTimeTask,
+    "usage_weekly_summaries": WeeklySummaryMark,
+    "usage_limit_reached": LimitReachedMark,
 }
 FILTER_KINDS = {
     "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
@@ -155,8 +165,9 @@ async def seed_telemetry(
     client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld, child_id: uuid.UUID
 ) -> None:
     """A place, two fixes (outside, then inside: an enter event), a screen-on session, a
-    heartbeat, an SOS, the alarm settings and the screen-time rules of the family's child,
-    through the API as the device and guardian send them."""
+    heartbeat, an SOS, the alarm settings, the screen-time rules, an app's category, a request
+    for extra time and a task of the family's child, through the API as the device and guardian
+    send them; then an upload past the game's limit and the worker's weekly summary round."""
     guardian, device = family.guardian.headers, family.device_headers
     place = {
         "name": "School",
@@ -201,6 +212,24 @@ async def seed_telemetry(
         f"/v1/children/{child_id}/screen-time/rules", headers=guardian, json=rules
     )
     assert put.is_success, put.text
+    put = await client.put(
+        f"/v1/children/{child_id}/apps/com.example.game/category",
+        headers=guardian,
+        json={"category": "games"},
+    )
+    assert put.is_success, put.text
+    asked = {"kind": "extra_time", "app": "com.example.game", "minutes": 15}
+    post = await client.post("/v1/device/screen-time/requests", headers=device, json=asked)
+    assert post.is_success, post.text
+    task = {"title": "Tidy your room", "reward_minutes": 20}
+    post = await client.post(
+        f"/v1/children/{child_id}/screen-time/tasks", headers=guardian, json=task
+    )
+    assert post.is_success, post.text
+    longer = {**app, "started_at": (now - timedelta(minutes=45)).isoformat()}
+    used = await client.post("/v1/device/usage", headers=device, json={"sessions": [longer]})
+    assert used.json()["sync_policy"], used.text  # the game's 30 minutes used up: a mark
+    await send_weekly_summaries(runtime)  # last week's mark (of both children)
 
 
 async def rows_of(session: AsyncSession, child_id: uuid.UUID, line_id: uuid.UUID) -> dict[str, int]:

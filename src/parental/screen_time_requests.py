@@ -1,0 +1,218 @@
+"""Wiring the child's screen-time requests and tasks into the API: the child's paired device
+asks (extra time, an app install) and marks tasks done; the child's guardians answer, set and
+remove tasks (``telemetry.usage.requests`` and ``telemetry.usage.tasks`` say how).
+
+- A guardian of another family gets 404 for the child and everything under it; a device sees
+  and acts on its own child's requests and tasks only (another child's ids are 404).
+- Monitoring rules apply to both ends, as for the rules themselves: once monitoring no longer
+  applies to the child (18, or the line is not an active child SIM under a guardian's
+  contract), both get 403 ``MonitoringInactive``.
+- Every guardian answer and task change, and every request and task marked done by the
+  device, leaves an audit row the child's device shows.
+- The device's writes are held to ``limit_screen_time_requests_per_device`` (429), and a child
+  has at most ``screen_time_max_pending_requests`` requests waiting (409).
+- New requests and tasks marked done are published on the event bus once committed, for the
+  notification side to push to the guardians.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parental.audit import service as audit
+from parental.auth.dependencies import CurrentAccount
+from parental.auth.errors import InvalidAccessToken
+from parental.auth.models import Account
+from parental.children import service as children
+from parental.children.dependencies import OwnedChild
+from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.children.models import Child
+from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.devices.dependencies import CurrentDevice
+from parental.devices.errors import InvalidDeviceToken
+from parental.kit.errors import TooManyRequests
+from parental.kit.events import Event
+from parental.kit.ratelimit import Rule
+from parental.runtime import Runtime
+from telemetry.usage import requests_router, tasks_router
+
+
+async def _record(
+    session: AsyncSession,
+    child: Child,
+    *,
+    at: datetime,
+    actor: audit.Actor,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    details: dict[str, Any],
+    ip: str | None = None,
+) -> None:
+    await audit.record(
+        session,
+        at=at,
+        action=action,
+        actor=actor,
+        family_id=child.family_id,
+        child_id=child.id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        child_visible=True,
+        ip=ip,
+        details=details,
+    )
+
+
+@dataclass
+class GuardianCaller:
+    """The ``Guardian`` of ``telemetry.usage.requests_router``."""
+
+    session: AsyncSession
+    runtime: Runtime
+    child: Child
+    account: Account
+    ip: str
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.child.id
+
+    @property
+    def account_id(self) -> str:
+        return str(self.account.id)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.child.timezone)
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    async def changed(
+        self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
+    ) -> None:
+        await _record(
+            self.session,
+            self.child,
+            at=self.now(),
+            actor=audit.Actor("guardian", self.account_id),
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=details,
+            ip=self.ip,
+        )
+
+
+async def guardian_caller(
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> GuardianCaller:
+    """A guardian of the child in the path (404 otherwise), while monitoring applies to the
+    child (403 otherwise)."""
+    if not (await children.monitoring_of(session, child, runtime.clock.now())).active:
+        raise MonitoringInactive()
+    return GuardianCaller(session, runtime, child, account, ip)
+
+
+@dataclass
+class DeviceCaller:
+    """The ``ChildDevice``: the calling device of a monitored child."""
+
+    session: AsyncSession
+    runtime: Runtime
+    child: Child
+    device_id: uuid.UUID
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.child.id
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.child.timezone)
+
+    @property
+    def max_pending_requests(self) -> int:
+        return self.runtime.settings.screen_time_max_pending_requests
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    async def did(
+        self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
+    ) -> None:
+        await _record(
+            self.session,
+            self.child,
+            at=self.now(),
+            actor=audit.Actor("device", str(self.device_id)),
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details=details,
+        )
+
+    async def announce(self, event: Event) -> None:
+        # Committed before it is told, and told before the answer (as for alarms): a
+        # background task would not run at all if the device hung up first.
+        await self.session.commit()
+        await self.runtime.bus.publish(event)
+
+
+async def device_caller(
+    device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
+) -> DeviceCaller:
+    """The calling device, if monitoring applies to its child (403 otherwise)."""
+    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
+    return DeviceCaller(session, runtime, child, device.id)
+
+
+async def device_writer(
+    device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
+) -> DeviceCaller:
+    """The calling device, within its rate for these requests (429), if monitoring applies to
+    its child (403 otherwise)."""
+    rule = Rule(
+        "screen-time-request:device", runtime.settings.limit_screen_time_requests_per_device
+    )
+    await runtime.limiter.hit(rule, str(device.id))
+    return await device_caller(device, session, runtime)
+
+
+def child_screen_time_requests_router() -> APIRouter:
+    caller_errors = (InvalidAccessToken, ChildNotFound, MonitoringInactive)
+    router = APIRouter()
+    router.include_router(
+        requests_router.create_guardian_router(
+            guardian=guardian_caller, caller_errors=caller_errors
+        )
+    )
+    router.include_router(
+        tasks_router.create_guardian_router(guardian=guardian_caller, caller_errors=caller_errors)
+    )
+    return router
+
+
+def device_screen_time_requests_router() -> APIRouter:
+    options: dict[str, Any] = {
+        "reader": device_caller,
+        "writer": device_writer,
+        "caller_errors": (InvalidDeviceToken, MonitoringInactive),
+        "write_errors": (TooManyRequests,),
+    }
+    router = APIRouter()
+    router.include_router(requests_router.create_device_router(**options))
+    router.include_router(tasks_router.create_device_router(**options))
+    return router
