@@ -32,12 +32,12 @@ from parental.children.models import Child
 from parental.curation import staff_curator
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.runtime import Runtime
-from telemetry.usage.catalogue_router import create_admin_router, create_guardian_router
+from telemetry.usage.catalogue.router import create_admin_router, create_guardian_router
 
 
 @dataclass
 class GuardianAppsEditor:
-    """The ``AppsEditor`` of ``telemetry.usage.catalogue_router``: a guardian of the child."""
+    """The ``AppsEditor`` of ``telemetry.usage.catalogue.router``: a guardian of the child."""
 
     session: AsyncSession
     runtime: Runtime

@@ -25,12 +25,12 @@ from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
 from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
-from telemetry.usage.catalogue_models import AppCatalogueEntry, ChildAppCategory
+from telemetry.usage.catalogue.models import AppCatalogueEntry, ChildAppCategory
 from telemetry.usage.models import UsageApp, UsageSession
-from telemetry.usage.notice_models import LimitReachedMark, WeeklySummaryMark
-from telemetry.usage.requests_models import ScreenTimeRequest
-from telemetry.usage.rules_models import ScreenTimePolicy
-from telemetry.usage.tasks_models import ScreenTimeTask
+from telemetry.usage.reports.models import LimitReachedMark, WeeklySummaryMark
+from telemetry.usage.requests.models import ScreenTimeRequest
+from telemetry.usage.rules.models import ScreenTimePolicy
+from telemetry.usage.tasks.models import ScreenTimeTask
 
 __all__ = [
     "Account",

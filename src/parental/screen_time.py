@@ -34,12 +34,12 @@ from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.runtime import Runtime
-from telemetry.usage.rules_router import create_device_router, create_guardian_router
+from telemetry.usage.rules.router import create_device_router, create_guardian_router
 
 
 @dataclass
 class GuardianEditor:
-    """The ``Editor`` of ``telemetry.usage.rules_router``: a guardian of the child."""
+    """The ``Editor`` of ``telemetry.usage.rules.router``: a guardian of the child."""
 
     session: AsyncSession
     runtime: Runtime

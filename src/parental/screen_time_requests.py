@@ -1,6 +1,6 @@
 """Wiring the child's screen-time requests and tasks into the API: the child's paired device
 asks (extra time, an app install) and marks tasks done; the child's guardians answer, set and
-remove tasks (``telemetry.usage.requests`` and ``telemetry.usage.tasks`` say how).
+remove tasks (``telemetry.usage.requests.service`` and ``telemetry.usage.tasks.service`` say how).
 
 - A guardian of another family gets 404 for the child and everything under it; a device sees
   and acts on its own child's requests and tasks only (another child's ids are 404).
@@ -41,7 +41,8 @@ from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
 from parental.runtime import Runtime
-from telemetry.usage import requests_router, tasks_router
+from telemetry.usage.requests import router as requests_router
+from telemetry.usage.tasks import router as tasks_router
 
 
 async def _record(
@@ -73,7 +74,7 @@ async def _record(
 
 @dataclass
 class GuardianCaller:
-    """The ``Guardian`` of ``telemetry.usage.requests_router``."""
+    """The ``Guardian`` of ``telemetry.usage.requests.router``."""
 
     session: AsyncSession
     runtime: Runtime

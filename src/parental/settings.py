@@ -190,7 +190,7 @@ class ParentalSettings(BaseSettings):
     usage_retention_days: int = Field(default=90, ge=1)
     usage_max_future_skew_seconds: int = Field(default=300, ge=0)
 
-    # The child's screen-time requests and tasks (telemetry.usage.requests, .tasks). A child
+    # The child's screen-time requests and tasks (telemetry.usage.requests.service, .tasks). A child
     # has at most this many requests waiting for an answer; a device's asks and tasks marked
     # done are limited to this rate. Requests and tasks are deleted this long after their last
     # change (asked, done or answered), except each app's install answer still in force.

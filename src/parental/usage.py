@@ -9,10 +9,11 @@ makes leaves a ``usage.viewed`` audit row the child's device shows.
 
 An upload that uses up one of today's limits is answered with ``sync_policy`` and, if the
 guardians want it, publishes ``ScreenTimeLimitReached`` once stored
-(``telemetry.usage.limit_watch``). The worker runs ``send_weekly_summaries`` each round: once a
-child's local week has ended (Monday 00:00 in the child's zone), one ``WeeklyUsageSummary`` per
-child and week, marked under a unique key before it is published so several workers send it
-once; a child monitoring no longer applies to, or added after the week ended, gets none.
+(``telemetry.usage.reports.limit_watch``). The worker runs ``send_weekly_summaries`` each
+round: once a child's local week has ended (Monday 00:00 in the child's zone), one
+``WeeklyUsageSummary`` per child and week, marked under a unique key before it is published
+so several workers send it once; a child monitoring no longer applies to, or added after the
+week ended, gets none.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
-from telemetry.usage import notices, report_service
-from telemetry.usage.notice_models import WeeklySummaryMark
+from telemetry.usage.reports import notices as notices
+from telemetry.usage.reports import service as report_service
+from telemetry.usage.reports.models import WeeklySummaryMark
 from telemetry.usage.router import create_device_router, create_guardian_router
 from telemetry.usage.service import Limits
 

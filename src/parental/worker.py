@@ -57,10 +57,10 @@ from telemetry.alarms import liveness as alarm_liveness
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
-from telemetry.usage import notices as usage_notices
-from telemetry.usage import requests as screen_time_requests
 from telemetry.usage import service as usage
-from telemetry.usage import tasks as screen_time_tasks
+from telemetry.usage.reports import notices as usage_notices
+from telemetry.usage.requests import service as screen_time_requests
+from telemetry.usage.tasks import service as screen_time_tasks
 
 log = logging.getLogger(__name__)
 

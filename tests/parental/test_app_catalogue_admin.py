@@ -14,7 +14,7 @@ import pytest
 
 from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
-from telemetry.usage.catalogue_service import encode_cursor
+from telemetry.usage.catalogue.service import encode_cursor
 from tests.parental.factories import FamilyWorld, staff_headers
 
 API = "/admin/v1/apps"

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
-from telemetry.usage import catalogue_service
-from telemetry.usage.catalogue_models import ChildAppCategory
+from telemetry.usage.catalogue import service as catalogue_service
+from telemetry.usage.catalogue.models import ChildAppCategory
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import minor_turning_18_tomorrow
 from tests.parental.test_screen_time import decision, put_rules

@@ -18,7 +18,7 @@ from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
 from parental.worker import purge_expired
 from telemetry.usage.events import ScreenTimeLimitReached
-from telemetry.usage.notice_models import LimitReachedMark
+from telemetry.usage.reports.models import LimitReachedMark
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_screen_time import extra_time, policy, put_rules
 from tests.parental.test_usage import app, screen, upload

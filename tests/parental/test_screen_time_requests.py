@@ -22,7 +22,7 @@ from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
 from telemetry.usage.events import AppInstallRequested, ExtraTimeRequested
-from telemetry.usage.requests_models import ScreenTimeRequest
+from telemetry.usage.requests.models import ScreenTimeRequest
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import minor_turning_18_tomorrow
 from tests.parental.test_screen_time import RULES, decision, get_rules, policy, put_rules

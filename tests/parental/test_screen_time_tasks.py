@@ -20,7 +20,7 @@ from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
 from telemetry.usage.events import TaskDone
-from telemetry.usage.tasks_models import ScreenTimeTask
+from telemetry.usage.tasks.models import ScreenTimeTask
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_locations import minor_turning_18_tomorrow
 from tests.parental.test_screen_time import RULES, decision, get_rules, put_rules

@@ -24,8 +24,8 @@ from parental.sms.sender import LogSmsSender
 from parental.usage import send_weekly_summaries
 from parental.worker import purge_expired, run_timers
 from telemetry.usage.events import SummaryAppFigure, WeeklyUsageSummary
-from telemetry.usage.notice_models import WeeklySummaryMark
 from telemetry.usage.policy import Category
+from telemetry.usage.reports.models import WeeklySummaryMark
 from tests.conftest import open_runtime
 from tests.parental.factories import FamilyWorld
 from tests.parental.test_locations import minor_turning_18_tomorrow

@@ -43,12 +43,12 @@ from parental.lines.models import LineBinding
 from telemetry.alarms import service as alarms
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
-from telemetry.usage import catalogue_service as app_categories
-from telemetry.usage import notices as usage_notices
-from telemetry.usage import requests as screen_time_requests
-from telemetry.usage import rules as screen_time
 from telemetry.usage import service as usage
-from telemetry.usage import tasks as screen_time_tasks
+from telemetry.usage.catalogue import service as app_categories
+from telemetry.usage.reports import notices as usage_notices
+from telemetry.usage.requests import service as screen_time_requests
+from telemetry.usage.rules import service as screen_time
+from telemetry.usage.tasks import service as screen_time_tasks
 
 
 async def _count(session: AsyncSession, statement: Delete) -> int:

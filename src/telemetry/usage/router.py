@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
-from telemetry.usage import limit_watch, report_service, service
-from telemetry.usage.report_schemas import ReportDays, UsageReportRead
+from telemetry.usage import service
+from telemetry.usage.reports import limit_watch as limit_watch
+from telemetry.usage.reports import service as report_service
+from telemetry.usage.reports.schemas import ReportDays, UsageReportRead
 from telemetry.usage.schemas import SessionBatch, SessionBatchResult, UsageDayRead
 
 

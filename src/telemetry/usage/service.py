@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.ids import new_id
-from telemetry.usage import catalogue, repository
+from telemetry.usage import repository
+from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.models import UsageSession
 from telemetry.usage.policy import Category, Usage
 from telemetry.usage.schemas import (
@@ -249,7 +250,7 @@ async def usage_for_day(
 ) -> Usage:
     """Minutes the child used on the local date ``day`` in ``zone``, from every stored session
     of the child's devices overlapping it. Each app counts in its category in ``categories``;
-    with None, in the one ``telemetry.usage.catalogue`` gives it for the child."""
+    with None, in the one ``telemetry.usage.catalogue.lookup`` gives it for the child."""
     foreground, screen_on = await _day_sessions(session, child_id, day, zone)
     if categories is None:
         used = {fg.app for fg in foreground}
@@ -265,7 +266,7 @@ async def day_report(
     session: AsyncSession, child_id: uuid.UUID, *, day: date, zone: ZoneInfo
 ) -> UsageDayRead:
     """The child's minutes on ``day`` per app (with its name and category, as
-    ``telemetry.usage.catalogue`` gives it for the child), per category and in total."""
+    ``telemetry.usage.catalogue.lookup`` gives it for the child), per category and in total."""
     foreground, screen_on = await _day_sessions(session, child_id, day, zone)
     categories = await catalogue.categories_for(session, child_id, {fg.app for fg in foreground})
     usage = daily_usage(foreground, screen_on, day=day, zone=zone, categories=categories)

@@ -25,12 +25,12 @@ from parental.usage import send_weekly_summaries
 from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.geofences.models import Place, PlaceEventRow
 from telemetry.locations.models import LocationFix
-from telemetry.usage.catalogue_models import ChildAppCategory
+from telemetry.usage.catalogue.models import ChildAppCategory
 from telemetry.usage.models import UsageApp, UsageSession
-from telemetry.usage.notice_models import LimitReachedMark, WeeklySummaryMark
-from telemetry.usage.requests_models import ScreenTimeRequest
-from telemetry.usage.rules_models import ScreenTimePolicy
-from telemetry.usage.tasks_models import ScreenTimeTask
+from telemetry.usage.reports.models import LimitReachedMark, WeeklySummaryMark
+from telemetry.usage.requests.models import ScreenTimeRequest
+from telemetry.usage.rules.models import ScreenTimePolicy
+from telemetry.usage.tasks.models import ScreenTimeTask
 from tests.parental.factories import FamilyWorld, add_child, register_line
 
 SECOND_LINE = "+77071234568"

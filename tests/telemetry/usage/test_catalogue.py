@@ -20,10 +20,16 @@ from sqlalchemy import event
 
 from parental.kit.db import transaction
 from parental.runtime import Runtime
-from telemetry.usage import catalogue_repository as repository
-from telemetry.usage import catalogue_service
-from telemetry.usage.catalogue import Categorised, Source, categories_for, precedence, resolve
-from telemetry.usage.catalogue_schemas import (
+from telemetry.usage.catalogue import repository as repository
+from telemetry.usage.catalogue import service as catalogue_service
+from telemetry.usage.catalogue.lookup import (
+    Categorised,
+    Source,
+    categories_for,
+    precedence,
+    resolve,
+)
+from telemetry.usage.catalogue.schemas import (
     CatalogueAppCreate,
     CatalogueImportItem,
     ImportRejectReason,
@@ -38,7 +44,9 @@ GUARDIAN = uuid.UUID("44444444-4444-4444-8444-444444444444")
 
 
 def starter() -> list[dict[str, str]]:
-    text = resources.files("telemetry.usage").joinpath("data/app_catalogue.csv").read_text()
+    text = (
+        resources.files("telemetry.usage.catalogue").joinpath("data/app_catalogue.csv").read_text()
+    )
     return list(csv.DictReader(text.splitlines()))
 
 
@@ -155,7 +163,7 @@ def test_the_starter_catalogue_knows_common_apps(app: str, category: str) -> Non
 def test_the_starter_catalogue_is_in_the_installed_package() -> None:
     config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["telemetry"]
-    assert any(fnmatch.fnmatch("usage/data/app_catalogue.csv", p) for p in patterns)
+    assert any(fnmatch.fnmatch("usage/catalogue/data/app_catalogue.csv", p) for p in patterns)
 
 
 # --- on the database ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from parental import migrate
 from parental.kit.db import create_engine
-from telemetry.usage.catalogue_models import AppCatalogueEntry
+from telemetry.usage.catalogue.models import AppCatalogueEntry
 from tests.conftest import DATABASE_URL, _create_postgres_database, _drop_postgres_database
 
 BACKENDS = ["sqlite", "postgresql"] if DATABASE_URL else ["sqlite"]
@@ -45,7 +45,9 @@ async def fresh_engine(
 
 
 def starter() -> dict[str, tuple[str, str]]:
-    text = resources.files("telemetry.usage").joinpath("data/app_catalogue.csv").read_text()
+    text = (
+        resources.files("telemetry.usage.catalogue").joinpath("data/app_catalogue.csv").read_text()
+    )
     return {row["app"]: (row["name"], row["category"]) for row in csv.DictReader(text.splitlines())}
 
 

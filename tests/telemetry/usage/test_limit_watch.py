@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from telemetry.usage.limit_watch import Left, LimitKey, limits_left, ran_out
 from telemetry.usage.policy import Category, DailyLimit, ExtraTime, Policy, Usage
+from telemetry.usage.reports.limit_watch import Left, LimitKey, limits_left, ran_out
 
 WEDNESDAY = date(2026, 11, 25)
 GAME, CHAT, PHONE = "com.example.game", "org.example.chat", "com.android.dialer"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from telemetry.usage.policy import Category
-from telemetry.usage.reports import (
+from telemetry.usage.reports.aggregate import (
     DayTotals,
     TopApp,
     change_percent,

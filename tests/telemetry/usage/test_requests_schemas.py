@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from telemetry.usage.requests import status_of
-from telemetry.usage.requests_models import ScreenTimeRequest
-from telemetry.usage.requests_schemas import (
+from telemetry.usage.requests.models import ScreenTimeRequest
+from telemetry.usage.requests.schemas import (
     AppInstallRequestCreate,
     ExtraTimeRequestCreate,
     RequestDecisionCreate,
     ScreenTimeRequestCreate,
 )
-from telemetry.usage.tasks_schemas import TaskCreate
+from telemetry.usage.requests.service import status_of
+from telemetry.usage.tasks.schemas import TaskCreate
 
 ASK: TypeAdapter[ExtraTimeRequestCreate | AppInstallRequestCreate] = TypeAdapter(
     ScreenTimeRequestCreate

@@ -4,7 +4,7 @@ Revision ID: 20261202_0015
 Revises: 20261202_0014
 Create Date: 2026-12-02
 
-Seeds the starter catalogue shipped with the product (``telemetry/usage/data/app_catalogue.csv``,
+Seeds the starter catalogue shipped with the product (``telemetry/usage/catalogue/data/app_catalogue.csv``,
 ``app,name,category``), so a fresh install has it. Read here with the csv module only: what a
 later release changes in that file is a later migration's business.
 """
@@ -30,7 +30,7 @@ SHIPPED = datetime(2026, 12, 2, tzinfo=UTC)
 
 def starter_rows() -> list[dict[str, object]]:
     text = (
-        resources.files("telemetry.usage")
+        resources.files("telemetry.usage.catalogue")
         .joinpath("data/app_catalogue.csv")
         .read_text(encoding="utf-8")
     )

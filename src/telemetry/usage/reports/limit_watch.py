@@ -29,14 +29,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telemetry.usage import catalogue, notices, repository
-from telemetry.usage import rules as screen_time
+from telemetry.usage import repository
 from telemetry.usage import service as usage
+from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.events import ScreenTimeLimitReached
 from telemetry.usage.policy import Category, Policy, Usage
-from telemetry.usage.report_service import split
-from telemetry.usage.rules_schemas import ScreenTimeRules
+from telemetry.usage.reports import notices as notices
+from telemetry.usage.reports.service import split
+from telemetry.usage.rules import service as screen_time
+from telemetry.usage.rules.schemas import ScreenTimeRules
 from telemetry.usage.schemas import AppSessionCreate, SessionBatchResult, SessionStatus
 from telemetry.usage.sessions import (
     MAX_SESSION,

@@ -29,8 +29,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
-from telemetry.usage import rules as service
-from telemetry.usage.rules_schemas import (
+from telemetry.usage.rules import service as service
+from telemetry.usage.rules.schemas import (
     DevicePolicyRead,
     ExtraTimeCreate,
     PauseCreate,

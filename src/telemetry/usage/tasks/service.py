@@ -5,7 +5,7 @@
   (409 ``TooManyOpenTasks``).
 - The child's device lists the child's tasks and marks an open one done (409 otherwise).
 - A guardian approves a done task, which grants its reward as extra time for the child's local
-  today (``telemetry.usage.rules.grant_extra_time``: a reward for the total lifts the total
+  today (``telemetry.usage.rules.service.grant_extra_time``: a reward for the total lifts the total
   limit only, see ``telemetry.usage.evaluate``), or declines it; either is final, and a task
   not done cannot be answered (409).
 
@@ -25,19 +25,19 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.paging import decode_cursor, encode_cursor
-from telemetry.usage import rules
 from telemetry.usage.events import TaskDone
 from telemetry.usage.policy import Category
-from telemetry.usage.requests_errors import (
+from telemetry.usage.requests.errors import (
     ScreenTimeTaskNotDone,
     ScreenTimeTaskNotFound,
     ScreenTimeTaskNotOpen,
     TooManyOpenTasks,
 )
-from telemetry.usage.rules_schemas import ExtraTimeTarget
+from telemetry.usage.rules import service as rules
+from telemetry.usage.rules.schemas import ExtraTimeTarget
 from telemetry.usage.service import local_today
-from telemetry.usage.tasks_models import ScreenTimeTask as Row
-from telemetry.usage.tasks_schemas import TaskCreate, TaskDecisionCreate, TaskPage, TaskRead
+from telemetry.usage.tasks.models import ScreenTimeTask as Row
+from telemetry.usage.tasks.schemas import TaskCreate, TaskDecisionCreate, TaskPage, TaskRead
 
 MAX_OPEN_TASKS = 100
 OPEN, DONE = "open", "done"

@@ -1,6 +1,6 @@
 """Reading a child's usage over several local days, for the guardians' report and the weekly
 summary: one query of the sessions overlapping both periods, the apps' names and categories,
-and the pure aggregation of ``telemetry.usage.reports``. Runs in the caller's transaction.
+and the pure aggregation of ``telemetry.usage.reports.aggregate``. Runs in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telemetry.usage import catalogue, reports, repository
+from telemetry.usage import repository
+from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.events import SummaryAppFigure, WeeklyUsageSummary
 from telemetry.usage.models import UsageSession
 from telemetry.usage.policy import Category
-from telemetry.usage.report_schemas import (
+from telemetry.usage.reports import aggregate as reports
+from telemetry.usage.reports.schemas import (
     AppFigureRead,
     CategoryFigureRead,
     DayTotalRead,

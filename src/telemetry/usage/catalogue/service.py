@@ -5,7 +5,7 @@
   ``created``, ``updated``, ``unchanged`` (the same name, category and note) or ``rejected``
   with a reason; repeating an app id within one import rejects the later items.
 - A guardian's category for an app holds for that child only and wins over the catalogue's
-  (``telemetry.usage.catalogue``); removing it gives the app back to the catalogue. A child
+  (``telemetry.usage.catalogue.lookup``); removing it gives the app back to the catalogue. A child
   has at most ``MAX_CHILD_CATEGORIES`` of them, so the device's policy reads them all at once.
 - A child's apps, as the guardian lists them: those the child's devices reported, those the
   child's screen-time rules name and those a guardian categorised.
@@ -26,11 +26,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.paging import InvalidCursor
-from telemetry.usage import catalogue_repository as repository
-from telemetry.usage.catalogue import as_category, precedence
-from telemetry.usage.catalogue_errors import AppNotInCatalogue, TooManyAppCategories
-from telemetry.usage.catalogue_models import MAX_NOTE, AppCatalogueEntry
-from telemetry.usage.catalogue_schemas import (
+from telemetry.usage.catalogue import repository as repository
+from telemetry.usage.catalogue.errors import AppNotInCatalogue, TooManyAppCategories
+from telemetry.usage.catalogue.lookup import as_category, precedence
+from telemetry.usage.catalogue.models import MAX_NOTE, AppCatalogueEntry
+from telemetry.usage.catalogue.schemas import (
     CatalogueAppCreate,
     CatalogueAppPage,
     CatalogueAppRead,
@@ -43,7 +43,7 @@ from telemetry.usage.catalogue_schemas import (
     ImportStatus,
 )
 from telemetry.usage.policy import Category
-from telemetry.usage.rules_models import ScreenTimePolicy
+from telemetry.usage.rules.models import ScreenTimePolicy
 from telemetry.usage.service import MAX_APP_NAME, label, valid_app
 
 MAX_CHILD_CATEGORIES = 1000

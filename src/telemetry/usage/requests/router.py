@@ -1,7 +1,7 @@
 """Routes of the child's requests: the child's device asks for extra time or an app install
 and sees the answers; a guardian lists the child's requests and answers them.
 
-As in ``telemetry.usage.rules_router``, the package cannot know who is calling: the composition
+As in ``telemetry.usage.rules.router``, the package cannot know who is calling: the composition
 root passes dependencies that give a ``Guardian`` (of the child in the path, while monitoring
 applies to the child; each answer is audited for the child) or a ``ChildDevice`` (the calling
 device, while monitoring applies; the one that writes is also held to its rate). A new request
@@ -24,15 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
-from telemetry.usage import requests as service
-from telemetry.usage.requests_errors import (
+from telemetry.usage.requests import service as service
+from telemetry.usage.requests.errors import (
     InvalidRequestDecision,
     ScreenTimeRequestAlreadyDecided,
     ScreenTimeRequestExpired,
     ScreenTimeRequestNotFound,
     TooManyPendingRequests,
 )
-from telemetry.usage.requests_schemas import (
+from telemetry.usage.requests.schemas import (
     AppInstallRequestCreate,
     ExtraTimeRequestCreate,
     RequestDecisionCreate,

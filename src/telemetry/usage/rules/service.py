@@ -11,9 +11,9 @@ question: what may run now.
 - The device's policy (``device_policy``) is ``telemetry.usage.evaluate`` at ``now`` with
   today's usage from the child's sessions, for the apps the child's devices reported (their
   names are kept per child, ``UsageApp``), the apps used today and the apps the rules name.
-  Each app's category is ``telemetry.usage.catalogue.categories_for``. It also carries the
+  Each app's category is ``telemetry.usage.catalogue.lookup.categories_for``. It also carries the
   guardian's latest answer to each app install the device asked for
-  (``telemetry.usage.requests``); an app whose install was declined is evaluated as blocked,
+  (``telemetry.usage.requests.service``); an app whose install was declined is evaluated as blocked,
   the saved rules unchanged.
 
 Services run in the caller's transaction and never commit.
@@ -33,14 +33,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.weekly import WEEK, Window
-from telemetry.usage import catalogue
-from telemetry.usage import requests_repository as usage_requests
 from telemetry.usage import service as usage
+from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.models import UsageApp
 from telemetry.usage.policy import Category, DailyLimit, ExtraTime, Policy
-from telemetry.usage.rules_models import ScreenTimePolicy
-from telemetry.usage.rules_schemas import (
+from telemetry.usage.requests import repository as usage_requests
+from telemetry.usage.rules.models import ScreenTimePolicy
+from telemetry.usage.rules.schemas import (
     WEEKDAYS,
     AppDecisionRead,
     DecisionRead,

@@ -3,7 +3,8 @@ asks, a guardian answers.
 
 - Extra time is asked for one app or one category, 1 to 240 minutes, for the child's local
   today. Approving grants the minutes asked for (or as many as the guardian says instead)
-  through ``telemetry.usage.rules.grant_extra_time``, so the device's policy changes at once.
+  through ``telemetry.usage.rules.service.grant_extra_time``, so the device's policy changes
+  at once.
   Unanswered by the child's next local midnight, the request reads as ``expired`` and can no
   longer be answered (409).
 - An install request names an app id and its name. Asking again while one for the app is
@@ -30,19 +31,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.events import Event
 from parental.kit.paging import InvalidCursor, decode_cursor, encode_cursor
 from parental.kit.weekly import day_start
-from telemetry.usage import requests_repository as repository
-from telemetry.usage import rules
 from telemetry.usage.events import AppInstallRequested, ExtraTimeRequested
 from telemetry.usage.policy import Category
-from telemetry.usage.requests_errors import (
+from telemetry.usage.requests import repository as repository
+from telemetry.usage.requests.errors import (
     InvalidRequestDecision,
     ScreenTimeRequestAlreadyDecided,
     ScreenTimeRequestExpired,
     ScreenTimeRequestNotFound,
     TooManyPendingRequests,
 )
-from telemetry.usage.requests_models import ScreenTimeRequest
-from telemetry.usage.requests_schemas import (
+from telemetry.usage.requests.models import ScreenTimeRequest
+from telemetry.usage.requests.schemas import (
     AppInstallRequestCreate,
     ExtraTimeRequestCreate,
     RequestDecisionCreate,
@@ -51,7 +51,8 @@ from telemetry.usage.requests_schemas import (
     ScreenTimeRequestPage,
     ScreenTimeRequestRead,
 )
-from telemetry.usage.rules_schemas import ExtraTimeTarget
+from telemetry.usage.rules import service as rules
+from telemetry.usage.rules.schemas import ExtraTimeTarget
 from telemetry.usage.service import local_today
 
 

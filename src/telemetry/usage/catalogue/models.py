@@ -2,13 +2,14 @@
 
 ``AppCatalogueEntry``: one row per app id (an Android package or an iOS bundle id; the two ids
 of one app are two rows), shared by every family. The product ships a starter catalogue
-(``telemetry/usage/data/app_catalogue.csv``, seeded by the migration that creates the table,
-``updated_by`` None); curators edit it through the admin API, ``updated_by`` their staff id.
+(``telemetry/usage/catalogue/data/app_catalogue.csv``, seeded by the migration that creates
+the table, ``updated_by`` None); curators edit it through the admin API, ``updated_by`` their
+staff id.
 
 ``ChildAppCategory``: a guardian's category for an app, for one child only; it wins over the
-catalogue (``telemetry.usage.catalogue``). ``child_id`` names a child of the parental package
+catalogue (``telemetry.usage.catalogue.lookup``). ``child_id`` names a child of the parental package
 by id (no foreign key across packages); the rows are deleted with the child
-(``telemetry.usage.catalogue_service.erase_child``). They are the guardian's settings, like the
+(``telemetry.usage.catalogue.service.erase_child``). They are the guardian's settings, like the
 screen-time rules, so no retention purge applies to them.
 """
 

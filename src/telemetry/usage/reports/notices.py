@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.ids import new_id
-from telemetry.usage.notice_models import LimitReachedMark, WeeklySummaryMark
+from telemetry.usage.reports.models import LimitReachedMark, WeeklySummaryMark
 
 _WEEKS = WeeklySummaryMark.metadata.tables[WeeklySummaryMark.__tablename__]
 _LIMITS = LimitReachedMark.metadata.tables[LimitReachedMark.__tablename__]

@@ -1,7 +1,7 @@
 """Routes of tasks: a guardian sets the child tasks, removes them and answers the ones done;
 the child's device lists them and marks one done.
 
-The callers are the ``Guardian`` and ``ChildDevice`` of ``telemetry.usage.requests_router``.
+The callers are the ``Guardian`` and ``ChildDevice`` of ``telemetry.usage.requests.router``.
 Every guardian step is audited for the child; a task marked done is announced on the event
 bus once committed (``telemetry.usage.events.TaskDone``).
 """
@@ -18,15 +18,15 @@ from fastapi import status as http_status
 
 from parental.kit.errors import AppError, error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
-from telemetry.usage import tasks as service
-from telemetry.usage.requests_errors import (
+from telemetry.usage.requests.errors import (
     ScreenTimeTaskNotDone,
     ScreenTimeTaskNotFound,
     ScreenTimeTaskNotOpen,
     TooManyOpenTasks,
 )
-from telemetry.usage.requests_router import ChildDevice, Guardian
-from telemetry.usage.tasks_schemas import (
+from telemetry.usage.requests.router import ChildDevice, Guardian
+from telemetry.usage.tasks import service as service
+from telemetry.usage.tasks.schemas import (
     TaskCreate,
     TaskDecisionCreate,
     TaskPage,

@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from telemetry.usage.requests_models import ScreenTimeRequest as Row
-from telemetry.usage.rules_schemas import InstallAnswer
+from telemetry.usage.requests.models import ScreenTimeRequest as Row
+from telemetry.usage.rules.schemas import InstallAnswer
 
 INSTALL = "app_install"
 EXTRA_TIME = "extra_time"

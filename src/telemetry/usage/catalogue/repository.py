@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telemetry.usage.catalogue_models import AppCatalogueEntry, ChildAppCategory
+from telemetry.usage.catalogue.models import AppCatalogueEntry, ChildAppCategory
 from telemetry.usage.models import UsageApp
 
 LOOKUP_CHUNK = 1000  # ids per IN list, well under every driver's parameter limit

@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from telemetry.usage.policy import Category
-from telemetry.usage.rules_schemas import MAX_EXTRA_MINUTES, Request
+from telemetry.usage.rules.schemas import MAX_EXTRA_MINUTES, Request
 from telemetry.usage.service import valid_app
 
 MAX_MESSAGE = 500

@@ -3,7 +3,7 @@
 A catalogue row is written whole (``PUT``): a name (control characters and runs of whitespace
 become one space, 1 to 255 characters left), a category and an optional note for curators (at
 most 500 characters). An import is typed strictly (a malformed body is refused whole, 422), but
-each item's values are judged alone (``telemetry.usage.catalogue_service.judge``): a bad one is
+each item's values are judged alone (``telemetry.usage.catalogue.service.judge``): a bad one is
 rejected with a reason, the others are stored.
 """
 
@@ -16,8 +16,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from telemetry.usage.catalogue import Source
-from telemetry.usage.catalogue_models import MAX_NOTE
+from telemetry.usage.catalogue.lookup import Source
+from telemetry.usage.catalogue.models import MAX_NOTE
 from telemetry.usage.policy import Category
 from telemetry.usage.service import label
 

@@ -1,5 +1,5 @@
 """The usage report guardians read: a period of the child's local days against the one
-before (``telemetry.usage.reports`` says how it is counted)."""
+before (``telemetry.usage.reports.aggregate`` says how it is counted)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """App catalogue routes: curators list, edit and import the catalogue (``/apps``, mounted under
 ``/admin/v1``); a guardian lists a child's apps and gives one a category for that child.
 
-As in ``telemetry.usage.rules_router``, the package cannot know who is calling: the composition
+As in ``telemetry.usage.rules.router``, the package cannot know who is calling: the composition
 root passes dependencies that give a ``Curator`` (a signed-in staff member, whose changes are
 audited as theirs) or an ``AppsEditor`` (a guardian of the child, whose reads and changes are
 checked against the monitoring rules and audited for the child).
@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.http import larger_body
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
-from telemetry.usage import catalogue_service as service
-from telemetry.usage.catalogue_errors import AppNotInCatalogue, TooManyAppCategories
-from telemetry.usage.catalogue_schemas import (
+from telemetry.usage.catalogue import service as service
+from telemetry.usage.catalogue.errors import AppNotInCatalogue, TooManyAppCategories
+from telemetry.usage.catalogue.schemas import (
     CatalogueAppCreate,
     CatalogueAppPage,
     CatalogueAppRead,

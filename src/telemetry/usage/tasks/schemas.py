@@ -14,8 +14,8 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from telemetry.usage.policy import Category
-from telemetry.usage.requests_schemas import AppId, ExtraMinutes, text
-from telemetry.usage.rules_schemas import Request
+from telemetry.usage.requests.schemas import AppId, ExtraMinutes, text
+from telemetry.usage.rules.schemas import Request
 
 MAX_TITLE = 200
 

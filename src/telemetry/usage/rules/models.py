@@ -1,13 +1,13 @@
 """The screen-time rules a guardian set for a child, one row per child.
 
-``rules`` holds ``ScreenTimeRules`` as JSON (``telemetry.usage.rules_schemas``). The pause and
+``rules`` holds ``ScreenTimeRules`` as JSON (``telemetry.usage.rules.schemas``). The pause and
 the extra time granted live in the same row: the device's policy is read in one lookup, and one
 ``revision`` counts every change of any of them (the device's ``ETag`` changes with it too).
 ``extra_time`` is a JSON list of grants (day, app or category, minutes, granted_at, granted_by)
 rather than rows of their own: only the child's local today's grants ever count, so each grant
 drops the older days' ones, and the audit log keeps the record of who granted what.
 ``child_id`` names a child of the parental package by id (no foreign key across packages); the
-row is deleted with the child (``telemetry.usage.rules.erase_child``).
+row is deleted with the child (``telemetry.usage.rules.service.erase_child``).
 """
 
 from __future__ import annotations

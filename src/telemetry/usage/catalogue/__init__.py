@@ -1,0 +1,1 @@
+"""The app catalogue: which category each app is in, curated, and a guardian's own per child."""

@@ -1,0 +1,1 @@
+"""Usage reports, the limit-reached event and the weekly summary."""

@@ -1,0 +1,1 @@
+"""The child's requests: extra time with a message, app-install approval."""

@@ -1,0 +1,1 @@
+"""Tasks a guardian sets that earn the child extra time."""
