@@ -14,76 +14,32 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.admin.errors import InvalidStaffToken
-from parental.audit import service as audit
-from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
-from parental.auth.models import Account
-from parental.children import service as children
-from parental.children.dependencies import OwnedChild
+from parental.children.acting import ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.children.models import Child
 from parental.curation import staff_curator
-from parental.deps import ClientIP, RuntimeDep, SessionDep
-from parental.runtime import Runtime
 from telemetry.usage.catalogue.router import create_admin_router, create_guardian_router
 
 
 @dataclass
-class GuardianAppsEditor:
+class GuardianAppsEditor(ChildGuardian):
     """The ``AppsEditor`` of ``telemetry.usage.catalogue.router``: a guardian of the child."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account: Account
-    ip: str
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
 
     @property
     def account_id(self) -> uuid.UUID:
         return self.account.id
 
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
     async def audited(self, action: str, details: dict[str, Any]) -> None:
-        now = self.now()
-        if not (await children.monitoring_of(self.session, self.child, now)).active:
-            raise MonitoringInactive()
-        await audit.record(
-            self.session,
-            at=now,
-            action=action,
-            actor=audit.Actor("guardian", str(self.account.id)),
-            family_id=self.child.family_id,
-            child_id=self.child.id,
-            subject_type="child",
-            subject_id=self.child.id,
-            child_visible=True,
-            ip=self.ip,
-            details=details,
-        )
+        await self.require_monitoring()
+        await self.audit(action, details)
 
 
-async def guardian_apps_editor(
-    child: OwnedChild,
-    account: CurrentAccount,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    ip: ClientIP,
-) -> GuardianAppsEditor:
-    """A guardian of the child in the path (404 otherwise)."""
-    return GuardianAppsEditor(session, runtime, child, account, ip)
+guardian_apps_editor = guardian_of_child(GuardianAppsEditor)
 
 
 def child_apps_router() -> APIRouter:

@@ -13,103 +13,40 @@ child's device shows.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.audit import service as audit
-from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
-from parental.auth.models import Account
 from parental.children import service as children
-from parental.children.dependencies import OwnedChild
+from parental.children.acting import ActingOnChild, ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.children.models import Child
-from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.deps import RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
-from parental.runtime import Runtime
 from telemetry.usage.rules.router import create_device_router, create_guardian_router
 
 
 @dataclass
-class GuardianEditor:
+class GuardianEditor(ChildGuardian):
     """The ``Editor`` of ``telemetry.usage.rules.router``: a guardian of the child."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account: Account
-    ip: str
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
 
     @property
     def account_id(self) -> str:
         return str(self.account.id)
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.child.timezone)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
     async def changed(self, action: str, details: dict[str, Any]) -> None:
-        now = self.now()
-        if not (await children.monitoring_of(self.session, self.child, now)).active:
-            raise MonitoringInactive()
-        await audit.record(
-            self.session,
-            at=now,
-            action=action,
-            actor=audit.Actor("guardian", self.account_id),
-            family_id=self.child.family_id,
-            child_id=self.child.id,
-            subject_type="child",
-            subject_id=self.child.id,
-            child_visible=True,
-            ip=self.ip,
-            details=details,
-        )
+        await self.require_monitoring()
+        await self.audit(action, details)
 
 
-async def guardian_editor(
-    child: OwnedChild,
-    account: CurrentAccount,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    ip: ClientIP,
-) -> GuardianEditor:
-    """A guardian of the child in the path (404 otherwise)."""
-    return GuardianEditor(session, runtime, child, account, ip)
+guardian_editor = guardian_of_child(GuardianEditor)
 
 
 @dataclass
-class DevicePolicyReader:
+class DevicePolicyReader(ActingOnChild):
     """The ``PolicyReader``: the calling device of a monitored child."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.child.timezone)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
 
 
 async def device_policy_reader(

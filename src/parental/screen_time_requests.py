@@ -19,98 +19,38 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
-from parental.auth.models import Account
 from parental.children import service as children
+from parental.children.acting import ChildDevice, ChildGuardian
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.children.models import Child
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
-from parental.runtime import Runtime
 from telemetry.usage.requests import router as requests_router
 from telemetry.usage.tasks import router as tasks_router
 
 
-async def _record(
-    session: AsyncSession,
-    child: Child,
-    *,
-    at: datetime,
-    actor: audit.Actor,
-    action: str,
-    subject_type: str,
-    subject_id: uuid.UUID,
-    details: dict[str, Any],
-    ip: str | None = None,
-) -> None:
-    await audit.record(
-        session,
-        at=at,
-        action=action,
-        actor=actor,
-        family_id=child.family_id,
-        child_id=child.id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        child_visible=True,
-        ip=ip,
-        details=details,
-    )
-
-
 @dataclass
-class GuardianCaller:
+class GuardianCaller(ChildGuardian):
     """The ``Guardian`` of ``telemetry.usage.requests.router``."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account: Account
-    ip: str
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
 
     @property
     def account_id(self) -> str:
         return str(self.account.id)
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.child.timezone)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
     async def changed(
         self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
     ) -> None:
-        await _record(
-            self.session,
-            self.child,
-            at=self.now(),
-            actor=audit.Actor("guardian", self.account_id),
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            details=details,
-            ip=self.ip,
-        )
+        await self.audit(action, details, subject=(subject_type, subject_id))
 
 
 async def guardian_caller(
@@ -122,48 +62,23 @@ async def guardian_caller(
 ) -> GuardianCaller:
     """A guardian of the child in the path (404 otherwise), while monitoring applies to the
     child (403 otherwise)."""
-    if not (await children.monitoring_of(session, child, runtime.clock.now())).active:
-        raise MonitoringInactive()
-    return GuardianCaller(session, runtime, child, account, ip)
+    guardian = GuardianCaller(session, runtime, child, account, ip)
+    await guardian.require_monitoring()
+    return guardian
 
 
 @dataclass
-class DeviceCaller:
+class DeviceCaller(ChildDevice):
     """The ``ChildDevice``: the calling device of a monitored child."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    device_id: uuid.UUID
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.child.timezone)
 
     @property
     def max_pending_requests(self) -> int:
         return self.runtime.settings.screen_time_max_pending_requests
 
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
     async def did(
         self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
     ) -> None:
-        await _record(
-            self.session,
-            self.child,
-            at=self.now(),
-            actor=audit.Actor("device", str(self.device_id)),
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            details=details,
-        )
+        await self.audit(action, details, subject=(subject_type, subject_id))
 
     async def announce(self, event: Event) -> None:
         # Committed before it is told, and told before the answer (as for alarms): a

@@ -18,7 +18,6 @@ week ended, gets none.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,14 +28,12 @@ from fastapi import APIRouter
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
-from parental.auth.models import Account
 from parental.children import service as children
-from parental.children.dependencies import OwnedChild
+from parental.children.acting import ChildDevice, ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.models import Child
-from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.deps import RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.db import transaction
@@ -62,25 +59,12 @@ def usage_limits(settings: ParentalSettings) -> Limits:
 
 
 @dataclass
-class DeviceUploader:
+class DeviceUploader(ChildDevice):
     """The ``Uploader`` of ``telemetry.usage.router``: the calling device of a monitored child."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child_id: uuid.UUID
-    device_id: uuid.UUID
-    timezone: str
 
     @property
     def limits(self) -> Limits:
         return usage_limits(self.runtime.settings)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
 
     async def announce(self, events: Sequence[Event]) -> None:
         """Commit, then publish: a limit reached is told once stored and before the answer
@@ -100,29 +84,12 @@ async def device_uploader(
     rule = Rule("usage-upload:device", runtime.settings.limit_usage_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
     child = await children.monitored_child(session, device.child_id, runtime.clock.now())
-    return DeviceUploader(session, runtime, child.id, device.id, child.timezone)
+    return DeviceUploader(session, runtime, child, device.id)
 
 
 @dataclass
-class GuardianViewer:
+class GuardianViewer(ChildGuardian):
     """The ``Viewer``: a guardian of the child; ``viewed`` checks monitoring and audits."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account: Account
-    ip: str
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.child.timezone)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
 
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
         await children.monitored_read(
@@ -136,15 +103,7 @@ class GuardianViewer:
         )
 
 
-async def guardian_viewer(
-    child: OwnedChild,
-    account: CurrentAccount,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    ip: ClientIP,
-) -> GuardianViewer:
-    """A guardian of the child in the path (404 otherwise)."""
-    return GuardianViewer(session, runtime, child, account, ip)
+guardian_viewer = guardian_of_child(GuardianViewer)
 
 
 def device_usage_router() -> APIRouter:
