@@ -29,6 +29,7 @@ from parental.auth.errors import InvalidAccessToken
 from parental.children import grants
 from parental.children import repository as children_repository
 from parental.children import service as children
+from parental.children.acting import ChildGuardian
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.grants import ReadGrant
@@ -186,18 +187,12 @@ async def carrier_locator(
 
 
 @dataclass
-class GuardianViewer:
+class GuardianViewer(ChildGuardian):
     """The ``Viewer``: a guardian of the child, monitoring applying; every read is audited."""
 
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account_id: uuid.UUID
-    ip: str
-
     @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
+    def account_id(self) -> uuid.UUID:
+        return self.account.id
 
     @property
     def policy(self) -> Policy:
@@ -219,23 +214,8 @@ class GuardianViewer:
     def stream_lifetime(self) -> float:
         return self.runtime.settings.location_stream_max_seconds
 
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
-        await audit.record(
-            self.session,
-            at=self.now(),
-            action=action,
-            actor=audit.Actor("guardian", str(self.account_id)),
-            family_id=self.child.family_id,
-            child_id=self.child.id,
-            subject_type="child",
-            subject_id=self.child.id,
-            child_visible=True,
-            ip=self.ip,
-            details=details,
-        )
+        await self.audit(action, details)
 
 
 async def access_version(child_id: uuid.UUID, runtime: RuntimeDep) -> grants.AccessVersion:
@@ -269,7 +249,7 @@ async def guardian_viewer(
         token_expires=auth.access_token_expiry(runtime, token),
         now=now,
     )
-    return GuardianViewer(session, runtime, child, account.id, ip)
+    return GuardianViewer(session, runtime, child, account, ip)
 
 
 @dataclass

@@ -23,11 +23,11 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
 from parental.children import service as children
+from parental.children.acting import ChildGuardian
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.models import Child
@@ -44,18 +44,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class GuardianKeeper:
+class GuardianKeeper(ChildGuardian):
     """The ``Keeper`` the place routes act through (see ``telemetry.geofences.router``)."""
-
-    session: AsyncSession
-    runtime: Runtime
-    child: Child
-    account_id: uuid.UUID
-    ip: str
-
-    @property
-    def child_id(self) -> uuid.UUID:
-        return self.child.id
 
     @property
     def timezone(self) -> str:
@@ -65,34 +55,12 @@ class GuardianKeeper:
     def max_places(self) -> int:
         return self.runtime.settings.geofence_max_places_per_child
 
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
-    async def _audit(
-        self, action: str, subject: tuple[str, uuid.UUID], details: dict[str, Any]
-    ) -> None:
-        await audit.record(
-            self.session,
-            at=self.now(),
-            action=action,
-            actor=audit.Actor("guardian", str(self.account_id)),
-            family_id=self.child.family_id,
-            child_id=self.child.id,
-            subject_type=subject[0],
-            subject_id=subject[1],
-            child_visible=True,
-            ip=self.ip,
-            details=details,
-        )
-
     async def record(self, action: str, place_id: uuid.UUID, details: dict[str, Any]) -> None:
-        await self._audit(action, ("place", place_id), details)
+        await self.audit(action, details, subject=("place", place_id))
 
     async def viewing(self, details: dict[str, Any]) -> None:
-        status = await children.monitoring_of(self.session, self.child, self.now())
-        if not status.active:
-            raise MonitoringInactive()
-        await self._audit("places.events_viewed", ("child", self.child.id), details)
+        await self.require_monitoring()
+        await self.audit("places.events_viewed", details)
 
 
 async def child_keeper(
@@ -103,7 +71,7 @@ async def child_keeper(
     ip: ClientIP,
 ) -> GuardianKeeper:
     """The guardian acting on the places of the child in the path (404 for others' children)."""
-    return GuardianKeeper(session, runtime, child, account.id, ip)
+    return GuardianKeeper(session, runtime, child, account, ip)
 
 
 async def place_keeper(
@@ -120,7 +88,7 @@ async def place_keeper(
         child = await children.guardian_child(session, account, child_id)
     except ChildNotFound as exc:
         raise PlaceNotFound() from exc
-    return GuardianKeeper(session, runtime, child, account.id, ip)
+    return GuardianKeeper(session, runtime, child, account, ip)
 
 
 def places_router() -> APIRouter:
