@@ -42,7 +42,7 @@ from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
-from telemetry.usage.reports import notices as notices
+from telemetry.usage.reports import notices
 from telemetry.usage.reports import service as report_service
 from telemetry.usage.reports.models import WeeklySummaryMark
 from telemetry.usage.router import create_device_router, create_guardian_router

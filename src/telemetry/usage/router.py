@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from telemetry.usage import service
-from telemetry.usage.reports import limit_watch as limit_watch
+from telemetry.usage.reports import limit_watch
 from telemetry.usage.reports import service as report_service
 from telemetry.usage.reports.schemas import ReportDays, UsageReportRead
 from telemetry.usage.schemas import SessionBatch, SessionBatchResult, UsageDayRead

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telemetry.usage.catalogue import repository as repository
+from telemetry.usage.catalogue import repository
 from telemetry.usage.policy import Category
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.http import larger_body
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
-from telemetry.usage.catalogue import service as service
+from telemetry.usage.catalogue import service
 from telemetry.usage.catalogue.errors import AppNotInCatalogue, TooManyAppCategories
 from telemetry.usage.catalogue.schemas import (
     CatalogueAppCreate,

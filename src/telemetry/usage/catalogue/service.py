@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.paging import InvalidCursor
-from telemetry.usage.catalogue import repository as repository
+from telemetry.usage.catalogue import repository
 from telemetry.usage.catalogue.errors import AppNotInCatalogue, TooManyAppCategories
 from telemetry.usage.catalogue.lookup import as_category, precedence
 from telemetry.usage.catalogue.models import MAX_NOTE, AppCatalogueEntry

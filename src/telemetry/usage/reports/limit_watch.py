@@ -35,7 +35,7 @@ from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.events import ScreenTimeLimitReached
 from telemetry.usage.policy import Category, Policy, Usage
-from telemetry.usage.reports import notices as notices
+from telemetry.usage.reports import notices
 from telemetry.usage.reports.service import split
 from telemetry.usage.rules import service as screen_time
 from telemetry.usage.rules.schemas import ScreenTimeRules

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
-from telemetry.usage.requests import service as service
+from telemetry.usage.requests import service
 from telemetry.usage.requests.errors import (
     InvalidRequestDecision,
     ScreenTimeRequestAlreadyDecided,

@@ -33,7 +33,7 @@ from parental.kit.paging import InvalidCursor, decode_cursor, encode_cursor
 from parental.kit.weekly import day_start
 from telemetry.usage.events import AppInstallRequested, ExtraTimeRequested
 from telemetry.usage.policy import Category
-from telemetry.usage.requests import repository as repository
+from telemetry.usage.requests import repository
 from telemetry.usage.requests.errors import (
     InvalidRequestDecision,
     ScreenTimeRequestAlreadyDecided,

@@ -29,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
-from telemetry.usage.rules import service as service
+from telemetry.usage.rules import service
 from telemetry.usage.rules.schemas import (
     DevicePolicyRead,
     ExtraTimeCreate,

@@ -25,7 +25,7 @@ from telemetry.usage.requests.errors import (
     TooManyOpenTasks,
 )
 from telemetry.usage.requests.router import ChildDevice, Guardian
-from telemetry.usage.tasks import service as service
+from telemetry.usage.tasks import service
 from telemetry.usage.tasks.schemas import (
     TaskCreate,
     TaskDecisionCreate,
