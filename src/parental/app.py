@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp
 
 from filters.check.fast import FastCheck
 from parental import __version__, migrate
@@ -69,6 +70,16 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+class _App(FastAPI):
+    """FastAPI with the latest position's fast path in front of the framework's own
+    middleware (error pages, body limits): a body-less GET answered from a grant needs none of
+    it, and a guardian's map asks every few seconds. The fast path hands anything it cannot
+    answer, failures included, to the route behind it."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return FastLatest(super().build_middleware_stack(), backend=fast_location_backend)
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The API. Without ``runtime`` it builds one from the environment when it starts."""
 
@@ -101,7 +112,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             if owned:
                 await rt.close()
 
-    app = FastAPI(
+    app = _App(
         title="Child-safe SIM API",
         version=__version__,
         description=DESCRIPTION,
@@ -119,8 +130,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
     app.add_middleware(FastUpload, backend=fast_upload_backend)  # within the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Added last, run first: a body-less GET needs no size check.
-    app.add_middleware(FastLatest, backend=fast_location_backend)
 
     v1 = APIRouter(prefix="/v1")
     for router in (auth_router, families_router, children_router, guardian_router, device_router):
