@@ -38,6 +38,8 @@ from parental.locations import (
     fast_location_backend,
     fast_upload_backend,
 )
+from parental.notifications.preferences.router import router as notification_preferences_router
+from parental.notifications.router import router as push_tokens_router
 from parental.places import places_router
 from parental.rpz import rpz_router
 from parental.runtime import Runtime, build_runtime
@@ -151,6 +153,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(alarms_router)
     v1.include_router(places_router())
     v1.include_router(rpz_router())
+    v1.include_router(push_tokens_router)
+    v1.include_router(notification_preferences_router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(carrier_locations_router(), prefix="/carrier/v1")

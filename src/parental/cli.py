@@ -23,6 +23,7 @@ from parental.kit.db import transaction
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
 from parental.kit.settings import get_kit_settings
 from parental.lines import service as lines
+from parental.notifications.dispatcher import dispatch_round
 from parental.runner import configure_logging, run_with_runtime
 from parental.runtime import Runtime, build_runtime
 from parental.sms.sender import LogSmsSender
@@ -92,7 +93,8 @@ def worker(
     timers: Annotated[float, typer.Option(help="Seconds between alarm timer checks.")] = 30.0,
 ) -> None:
     """Run background work: purge what has expired, refresh blocklists fetched from a URL,
-    raise the alarms that depend on time (silent devices, "not arrived by" deadlines)."""
+    raise the alarms that depend on time (silent devices, "not arrived by" deadlines), send
+    the push outbox."""
     configure_logging()
     if once:
         report = run_with_runtime(purge_expired)
@@ -101,6 +103,9 @@ def worker(
         for name, outcome in sorted(refreshed.outcomes.items()):
             typer.echo(f"{name}: {outcome}")
         run_with_runtime(run_timers)
+        pushed = run_with_runtime(dispatch_round)
+        if pushed.claimed:
+            typer.echo(f"push: {pushed.sent} sent, {pushed.retried} retry, {pushed.failed} failed")
     else:
         run_with_runtime(
             lambda rt: run_forever(rt, interval_seconds=interval, timer_seconds=timers)

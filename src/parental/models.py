@@ -20,6 +20,8 @@ from parental.devices.models import Device, PairingCode
 from parental.families.models import Family, Guardian, Invitation
 from parental.kit.db import Base
 from parental.lines.models import Line, LineBinding, ServiceKey
+from parental.notifications.models import PushOutboxRow, PushToken
+from parental.notifications.preferences.models import NotificationPreferencesRow
 from telemetry.alarms.models import Alarm, AlarmSettings, LineHandset
 from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
 from telemetry.geofences.models import Place as GeofencePlace
@@ -63,7 +65,10 @@ __all__ = [
     "LineBinding",
     "LineHandset",
     "LocationFix",
+    "NotificationPreferencesRow",
     "PairingCode",
+    "PushOutboxRow",
+    "PushToken",
     "RefreshToken",
     "ScreenTimePolicy",
     "ScreenTimeRequest",

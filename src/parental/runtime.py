@@ -19,6 +19,7 @@ from parental.kit.events import EventBus
 from parental.kit.notices import Notices, create_notices
 from parental.kit.ratelimit import RateLimiter
 from parental.kit.settings import KitSettings, get_kit_settings
+from parental.notifications.fcm import PushSender
 from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
 from parental.sms.sender import HttpSmsGateway, LogSmsSender, SmsSender
 
@@ -40,6 +41,7 @@ class Runtime:
     subjects: SubjectCache = field(init=False)
     grants: ReadGrants = field(init=False)
     audit: AuditWriter = field(init=False)
+    push: PushSender = field(init=False)
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(
@@ -52,6 +54,7 @@ class Runtime:
         self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
         self.grants = ReadGrants(self.settings.guardian_read_grant_seconds)
         self.audit = AuditWriter(self.sessions)
+        self.push = PushSender(self.settings)
 
     @property
     def secret(self) -> str:
@@ -63,6 +66,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.audit.close()
+        await self.push.close()
         await self.sms.close()
         await self.cache.close()
         await self.limiter.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +71,8 @@ class ParentalSettings(BaseSettings):
     # The carrier's own lines must be numbers of these regions (ISO 3166 codes).
     carrier_regions: list[str] = ["KZ"]
     default_child_timezone: str = "Asia/Almaty"
+    # Quiet hours of a guardian who has not named a zone are read on this wall clock.
+    notification_default_timezone: str = "Asia/Almaty"
 
     max_body_bytes: int = 1_048_576
 
@@ -175,11 +178,12 @@ class ParentalSettings(BaseSettings):
     location_carrier_max_accuracy_m: float = Field(default=50_000.0, gt=0)
     location_carrier_fallback_seconds: int = Field(default=900, ge=0)
     location_latest_cache_seconds: int = Field(default=300, ge=1)
-    # How long a process answers a guardian's frequent reads (where the child is) from what the
-    # full check of their token, the child's family and monitoring last found. A change (a
-    # guardian removed, a line ended) voids grants in every process at once through the cache;
-    # this bounds how long one goes unseen if the cache was down when it happened (0: check
-    # every read). See parental/children/grants.py.
+    # How long a process answers a guardian's frequent reads (where the child is), and stores a
+    # device's location uploads, from what the full check of the token, the child's family and
+    # monitoring last found. A change (a guardian removed, a line ended, a device revoked)
+    # voids grants in every process at once through the cache; this bounds how long one goes
+    # unseen if the cache was down when it happened (0: check every request). See
+    # parental/children/grants.py.
     guardian_read_grant_seconds: float = Field(default=60.0, ge=0)
     location_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     location_stream_max_seconds: float = Field(default=3600.0, gt=0)
@@ -252,6 +256,34 @@ class ParentalSettings(BaseSettings):
     # TCP connections open at once, in all and from one source address.
     dns_tcp_max_connections: int = Field(default=1000, ge=1)
     dns_tcp_max_per_source: int = Field(default=20, ge=1)
+
+    # Push notifications to guardians' phones (parental.notifications). Without a project id
+    # push is off and notifications wait in the outbox. The credentials file is a service
+    # account's JSON (none: Google's application default credentials). fcm_url replaces
+    # https://fcm.googleapis.com (an on-premise relay, a test server): messages go to
+    # <fcm_url>/v1/projects/<project>/messages:send. The SDK retries a 500/503 at once this
+    # many times (backoff factor in seconds) before the dispatcher's own schedule takes over.
+    fcm_project_id: str | None = None
+    fcm_credentials_file: Path | None = None
+    fcm_url: str | None = None
+    fcm_timeout_seconds: float = Field(default=10.0, gt=0)
+    fcm_http_retries: int = Field(default=1, ge=0, le=5)
+    fcm_http_backoff_factor: float = Field(default=0.5, ge=0)
+    # The dispatcher claims up to push_batch_size due rows a round (every push_interval_seconds)
+    # for push_lease_seconds: a worker that dies mid-batch leaves them to be sent again after
+    # that. A failed attempt is tried again after base * 2**(attempts-1) seconds (jittered,
+    # at most the cap); after push_max_attempts the row is failed. Rows are deleted
+    # push_outbox_retention_days after they were written (sent or not); a phone's token
+    # push_token_stale_days after the app last refreshed it (FCM's own limit is 270).
+    push_batch_size: int = Field(default=200, ge=1, le=5000)
+    push_interval_seconds: float = Field(default=5.0, gt=0)
+    push_lease_seconds: int = Field(default=120, ge=10)
+    push_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    push_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    push_max_attempts: int = Field(default=10, ge=1)
+    push_outbox_retention_days: int = Field(default=30, ge=1)
+    push_token_stale_days: int = Field(default=270, ge=1)
+    limit_push_token_writes_per_account: str = "30/hour"  # noqa: S105 - a rate, not a secret
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

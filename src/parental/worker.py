@@ -20,7 +20,10 @@ and limits reached (of weeks and days that long ago). Each timer round also publ
 weekly usage summaries of the weeks that have ended (``parental.usage.send_weekly_summaries``).
 The child's screen-time requests go ``screen_time_request_retention_days`` after their last
 change (each app's install answer in force stays, without its texts), tasks
-``screen_time_task_retention_days`` after theirs.
+``screen_time_task_retention_days`` after theirs. Push notifications go
+``push_outbox_retention_days`` after they were written, guardians' phone tokens
+``push_token_stale_days`` after the app last refreshed them; the push outbox is dispatched
+every ``push_interval_seconds`` (``parental.notifications.dispatcher``).
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -48,6 +51,9 @@ from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
 from parental.lines import bindings as line_bindings
+from parental.notifications import outbox as push_outbox
+from parental.notifications import tokens as push_tokens
+from parental.notifications.dispatcher import dispatch_due
 from parental.places import check_arrival_deadlines
 from parental.rpz import runtime_zone_cache
 from parental.runtime import Runtime
@@ -88,6 +94,8 @@ class PurgeReport:
     usage_notices: int = 0  # marks of weekly summaries and limits reached, told once
     screen_time_requests: int = 0  # extra time and app installs the child asked for
     screen_time_tasks: int = 0
+    push_outbox: int = 0  # notifications written push_outbox_retention_days ago, sent or not
+    push_tokens: int = 0  # phones whose app has not refreshed its token for push_token_stale_days
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -110,6 +118,8 @@ class PurgeReport:
             + self.usage_notices
             + self.screen_time_requests
             + self.screen_time_tasks
+            + self.push_outbox
+            + self.push_tokens
         )
 
 
@@ -174,6 +184,12 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             screen_time_tasks=await screen_time_tasks.purge(
                 session, before=now - timedelta(days=settings.screen_time_task_retention_days)
+            ),
+            push_outbox=await push_outbox.purge(
+                session, before=now - timedelta(days=settings.push_outbox_retention_days)
+            ),
+            push_tokens=await push_tokens.purge_stale(
+                session, before=now - timedelta(days=settings.push_token_stale_days)
             ),
         )
     report = replace(report, published_files=await prune_published_files(runtime))
@@ -296,12 +312,17 @@ async def run_maintenance(runtime: Runtime) -> None:
 async def run_forever(
     runtime: Runtime, *, interval_seconds: float = 300.0, timer_seconds: float = 30.0
 ) -> None:
-    """Maintenance every ``interval_seconds`` and the alarm timers every ``timer_seconds``
-    (an alarm is at most that late), until cancelled."""
+    """Maintenance every ``interval_seconds``, the alarm timers every ``timer_seconds`` (an
+    alarm is at most that late) and the push outbox every ``push_interval_seconds``, until
+    cancelled."""
 
     async def every(seconds: float, work: Callable[[Runtime], Awaitable[None]]) -> None:
         while True:
             await work(runtime)
             await asyncio.sleep(seconds)
 
-    await asyncio.gather(every(interval_seconds, run_maintenance), every(timer_seconds, run_timers))
+    await asyncio.gather(
+        every(interval_seconds, run_maintenance),
+        every(timer_seconds, run_timers),
+        every(runtime.settings.push_interval_seconds, dispatch_due),
+    )

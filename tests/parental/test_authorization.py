@@ -33,6 +33,7 @@ class Access:
 
 
 AREA = {"kind": "circle", "center": {"latitude": 43.24, "longitude": 76.89}, "radius_m": 300}
+PUSH_TOKEN = {"token": "t:" + "x" * 150, "platform": "android", "app_version": "1", "locale": "ru"}
 
 ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/v1/auth/sign-in-codes"): Access("public"),
@@ -41,6 +42,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/v1/auth/tokens/revoke"): Access("public"),
     ("GET", "/v1/me"): Access("guardian"),
     ("PATCH", "/v1/me"): Access("guardian"),
+    # Notification preferences: the caller's own only, no id is taken.
+    ("GET", "/v1/notification-preferences"): Access("guardian"),
+    ("PUT", "/v1/notification-preferences"): Access("guardian"),
     ("POST", "/v1/families"): Access("guardian"),
     ("GET", "/v1/families/{family_id}"): Access("guardian"),
     ("PATCH", "/v1/families/{family_id}"): Access("guardian", {"name": "Taken over"}),
@@ -132,6 +136,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/location"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/locations"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/locations/stream"): Access("guardian"),
+    # A guardian's own phones for push notifications; another account's token id is 404.
+    ("PUT", "/v1/push-tokens"): Access("guardian", PUSH_TOKEN),
+    ("GET", "/v1/push-tokens"): Access("guardian"),
+    ("DELETE", "/v1/push-tokens/{token_id}"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -307,6 +315,7 @@ class Victim:
     place_id: str
     screen_time_request_id: str
     task_id: str
+    push_token_id: str
 
 
 @pytest.fixture
@@ -350,6 +359,10 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         json={"title": "Their homework", "reward_minutes": 15},
     )
     assert task.status_code == 201, task.text
+    phone = await client.put(
+        "/v1/push-tokens", headers=other_family.guardian.headers, json=PUSH_TOKEN
+    )
+    assert phone.status_code == 200, phone.text
     return Victim(
         other_family,
         invited.json()["id"],
@@ -358,6 +371,7 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         place.json()["id"],
         asked.json()["id"],
         task.json()["id"],
+        phone.json()["id"],
     )
 
 
@@ -375,6 +389,7 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         ),
         "place_id": victim.place_id,
         "task_id": victim.task_id,
+        "token_id": victim.push_token_id,
         "app": "com.whatsapp",
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
@@ -446,6 +461,8 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     ]
     tasks = await client.get(f"{screen_time}/tasks", headers=theirs)
     assert [(t["id"], t["status"]) for t in tasks.json()["items"]] == [(victim.task_id, "open")]
+    phones = await client.get("/v1/push-tokens", headers=theirs)
+    assert [t["id"] for t in phones.json()["items"]] == [victim.push_token_id]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

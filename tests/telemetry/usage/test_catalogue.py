@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from parental.kit.db import transaction
 from parental.runtime import Runtime
-from telemetry.usage.catalogue import repository as repository
+from telemetry.usage.catalogue import repository
 from telemetry.usage.catalogue import service as catalogue_service
 from telemetry.usage.catalogue.lookup import (
     Categorised,

@@ -1,0 +1,200 @@
+"""The push outbox: notifications written with the event that causes them, sent later.
+
+How a row moves:
+
+- ``enqueue`` adds it in the caller's transaction, so the event and its notification commit
+  (or roll back) together. Its ``key`` says what it is about ("geofence-exit:<event id>:<account
+  id>"): a second row under the same key is ignored, which is the de-duplication.
+- ``claim`` leases due rows to one dispatcher in a single statement (on PostgreSQL the rows are
+  picked ``FOR UPDATE SKIP LOCKED``, so dispatchers at once never pick the same row; SQLite
+  writes one statement at a time). The claim commits before anything is sent.
+- ``settle`` records what FCM answered, but only while the row is still leased to the same
+  dispatcher: ``sent``, ``failed`` (never tried again), or pending again at a later time. A
+  dispatcher that dies between sending and settling leaves the lease to run out; the row is
+  then sent again, so at most the batch in flight goes twice.
+- ``purge`` deletes rows ``push_outbox_retention_days`` after they were written, whatever
+  their state (a notification that old is no news).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parental.notifications.models import PushOutboxRow
+
+Priority = Literal["high", "normal"]
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    """What to show: texts already in the recipient's language (no title and body: a data
+    message the app handles silently), string data for the app, and how FCM treats it: the
+    collapse key (a newer message with the same key replaces an undelivered older one), how
+    long it is worth delivering, and whether it may wake the phone."""
+
+    title: str | None
+    body: str | None
+    data: Mapping[str, str] = field(default_factory=dict)
+    collapse_key: str | None = None
+    ttl_seconds: int = 24 * 3600
+    priority: Priority = "high"
+
+    def __post_init__(self) -> None:
+        if (self.title is None) != (self.body is None):
+            raise ValueError("give both title and body, or neither (a data message)")
+        if self.ttl_seconds < 1 or self.ttl_seconds > 28 * 24 * 3600:
+            raise ValueError("FCM keeps a message between 1 second and 28 days")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.data.items()):
+            raise ValueError("FCM data values are strings")
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "body": self.body,
+            "data": dict(self.data),
+            "collapse_key": self.collapse_key,
+            "ttl_seconds": self.ttl_seconds,
+            "priority": self.priority,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> PushMessage:
+        return cls(
+            title=payload["title"],
+            body=payload["body"],
+            data=dict(payload.get("data") or {}),
+            collapse_key=payload.get("collapse_key"),
+            ttl_seconds=int(payload["ttl_seconds"]),
+            priority=payload.get("priority", "high"),
+        )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    account_id: uuid.UUID,
+    kind: str,
+    message: PushMessage,
+    now: datetime,
+) -> bool:
+    """Add a notification for ``account_id`` in the caller's transaction; False when a row
+    with this key already exists (nothing is added)."""
+    values = {
+        "id": uuid.uuid4(),
+        "dedup_key": key,
+        "account_id": account_id,
+        "kind": kind,
+        "payload": message.to_payload(),
+        "created_at": now,
+        "state": State.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "delivered_to": [],
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(PushOutboxRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(PushOutboxRow.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, limit: int, worker: str, lease: timedelta
+) -> list[PushOutboxRow]:
+    """Lease up to ``limit`` due rows (oldest due first) to ``worker`` until ``now + lease``."""
+    due = (
+        select(PushOutboxRow.id)
+        .where(
+            PushOutboxRow.state == State.PENDING.value,
+            PushOutboxRow.next_attempt_at <= now,
+            or_(PushOutboxRow.lease_until.is_(None), PushOutboxRow.lease_until <= now),
+        )
+        .order_by(PushOutboxRow.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(PushOutboxRow)
+        .where(PushOutboxRow.id.in_(due.scalar_subquery()))
+        .values(lease_until=now + lease, leased_by=worker)
+        .returning(PushOutboxRow)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    rows = list((await session.scalars(statement)).all())
+    rows.sort(key=lambda row: row.next_attempt_at)
+    return rows
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What became of a claimed row after a send."""
+
+    state: State
+    delivered_to: list[str]
+    error: str | None = None
+    retry_at: datetime | None = None  # for State.PENDING
+
+
+async def settle(
+    session: AsyncSession,
+    row: PushOutboxRow,
+    outcome: Settlement,
+    *,
+    worker: str,
+    now: datetime,
+) -> bool:
+    """Record ``outcome`` for ``row`` if it is still leased to ``worker`` (False otherwise:
+    the lease ran out and another dispatcher took the row)."""
+    values: dict[str, Any] = {
+        "state": outcome.state.value,
+        "attempts": PushOutboxRow.attempts + 1,
+        "delivered_to": outcome.delivered_to,
+        "last_error": outcome.error,
+        "lease_until": None,
+        "leased_by": None,
+    }
+    if outcome.state is State.SENT:
+        values["sent_at"] = now
+    elif outcome.state is State.PENDING:
+        assert outcome.retry_at is not None
+        values["next_attempt_at"] = outcome.retry_at
+    result: Any = await session.execute(
+        update(PushOutboxRow)
+        .where(
+            PushOutboxRow.id == row.id,
+            PushOutboxRow.leased_by == worker,
+            PushOutboxRow.state == State.PENDING.value,
+        )
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0) == 1
+
+
+async def purge(session: AsyncSession, *, before: datetime) -> int:
+    """Delete rows written before ``before``, sent or not; returns how many."""
+    result: Any = await session.execute(
+        delete(PushOutboxRow).where(PushOutboxRow.created_at < before),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)

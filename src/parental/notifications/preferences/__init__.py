@@ -1,0 +1,1 @@
+"""Each guardian's notification preferences: which kinds, quiet hours, language."""

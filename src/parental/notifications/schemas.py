@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from parental.auth.schemas import Request
+from parental.i18n import Locale
+
+PushPlatform = Literal["android", "ios"]
+
+
+class PushTokenCreate(Request):
+    token: str = Field(
+        min_length=20,
+        max_length=1024,
+        pattern=r"^[A-Za-z0-9_:\-\.]+$",
+        description="The app's FCM registration token.",
+    )
+    platform: PushPlatform
+    app_version: str = Field(min_length=1, max_length=32)
+    locale: Locale = Field(description="The language the app shows; notifications use it.")
+
+
+class PushTokenRead(BaseModel):
+    id: uuid.UUID
+    token_end: str = Field(description="The token's last 8 characters (the token is not shown).")
+    platform: PushPlatform
+    app_version: str
+    locale: Locale
+    created_at: datetime
+    refreshed_at: datetime
+
+
+class PushTokenPage(BaseModel):
+    items: list[PushTokenRead]
