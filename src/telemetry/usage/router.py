@@ -8,66 +8,35 @@ read, with the audit log the child sees)."""
 # No `from __future__ import annotations`: the routes below are built inside the factories and
 # their annotations name local dependencies, which FastAPI must see as objects.
 
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from telemetry.usage import service
+from telemetry.usage.callers import ChildCaller, DeviceCaller
 from telemetry.usage.reports import limit_watch
 from telemetry.usage.reports import service as report_service
 from telemetry.usage.reports.schemas import ReportDays, UsageReportRead
 from telemetry.usage.schemas import SessionBatch, SessionBatchResult, UsageDayRead
 
 
-class Uploader(Protocol):
+class Uploader(DeviceCaller, Protocol):
     """The child's device, allowed to upload now (monitoring applies, within its rate)."""
 
     @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
-    def device_id(self) -> uuid.UUID: ...
-
-    @property
     def limits(self) -> service.Limits: ...
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The child's time zone, which the day's limits are counted in."""
-        ...
-
-    def now(self) -> datetime: ...
 
     async def announce(self, events: Sequence[Event]) -> None:
         """Commit the upload and publish ``events`` (none: nothing to do)."""
         ...
 
 
-class Viewer(Protocol):
+class Viewer(ChildCaller, Protocol):
     """A guardian of one child."""
-
-    @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The child's time zone, which days are cut in."""
-        ...
-
-    def now(self) -> datetime: ...
 
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
         """Refuse unless monitoring applies to the child now; record the read in the audit

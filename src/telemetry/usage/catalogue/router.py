@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.http import larger_body
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
+from telemetry.usage.callers import ChildCaller
 from telemetry.usage.catalogue import service
 from telemetry.usage.catalogue.errors import AppNotInCatalogue, TooManyAppCategories
 from telemetry.usage.catalogue.schemas import (
@@ -58,19 +59,11 @@ class Curator(Protocol):
         ...
 
 
-class AppsEditor(Protocol):
+class AppsEditor(ChildCaller, Protocol):
     """A guardian of one child."""
 
     @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
     def account_id(self) -> uuid.UUID: ...
-
-    def now(self) -> datetime: ...
 
     async def audited(self, action: str, details: dict[str, Any]) -> None:
         """Refuse unless monitoring applies to the child now; record the read or change in the

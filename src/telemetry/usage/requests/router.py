@@ -13,17 +13,15 @@ is announced on the event bus once committed (``telemetry.usage.events``).
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi import status as http_status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
+from telemetry.usage.callers import ChildCaller, DeviceCaller
 from telemetry.usage.requests import service
 from telemetry.usage.requests.errors import (
     InvalidRequestDecision,
@@ -46,24 +44,11 @@ CHILD_REQUESTS = "/children/{child_id}/screen-time/requests"
 DEVICE_REQUESTS = "/device/screen-time/requests"
 
 
-class Guardian(Protocol):
+class Guardian(ChildCaller, Protocol):
     """A guardian of one child, while monitoring applies to the child."""
 
     @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
     def account_id(self) -> str: ...
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The child's time zone: whose today extra time is for."""
-        ...
-
-    def now(self) -> datetime: ...
 
     async def changed(
         self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
@@ -72,27 +57,13 @@ class Guardian(Protocol):
         ...
 
 
-class ChildDevice(Protocol):
+class ChildDevice(DeviceCaller, Protocol):
     """The calling device of a child, while monitoring applies to the child."""
-
-    @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
-    def device_id(self) -> uuid.UUID: ...
-
-    @property
-    def zone(self) -> ZoneInfo: ...
 
     @property
     def max_pending_requests(self) -> int:
         """How many requests the child may have waiting for an answer at once."""
         ...
-
-    def now(self) -> datetime: ...
 
     async def did(
         self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]

@@ -18,17 +18,15 @@ that changes the tag).
 # their annotations name local dependencies, which FastAPI must see as objects.
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Response, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
+from telemetry.usage.callers import ChildCaller
 from telemetry.usage.rules import service
 from telemetry.usage.rules.schemas import (
     DevicePolicyRead,
@@ -44,24 +42,11 @@ PAUSE = "/children/{child_id}/screen-time/pause"
 EXTRA_TIME = "/children/{child_id}/screen-time/extra-time"
 
 
-class Editor(Protocol):
+class Editor(ChildCaller, Protocol):
     """A guardian of one child."""
 
     @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
     def account_id(self) -> str: ...
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The child's time zone: whose today extra time is for."""
-        ...
-
-    def now(self) -> datetime: ...
 
     async def changed(self, action: str, details: dict[str, Any]) -> None:
         """Refuse unless monitoring applies to the child now; record the change in the audit
@@ -69,17 +54,8 @@ class Editor(Protocol):
         ...
 
 
-class PolicyReader(Protocol):
+class PolicyReader(ChildCaller, Protocol):
     """The child's device, while monitoring applies."""
-
-    @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def child_id(self) -> uuid.UUID: ...
-
-    @property
-    def zone(self) -> ZoneInfo: ...
 
     def now(self) -> datetime: ...
 
