@@ -43,6 +43,7 @@ from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, L
 from parental.lines import service as lines
 from parental.lines.dependencies import CarrierKey
 from parental.lines.errors import InvalidMsisdn, InvalidServiceKey, LineNotFound
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from telemetry.alarms import handsets, liveness, service
@@ -110,6 +111,7 @@ async def _commit_and_publish(
     the device hung up first; the device's retry would then be a duplicate, never published.)"""
     if not events:
         return
+    await notify(session, runtime, events)  # the guardians' push notifications, atomically
     await session.commit()
     for event in events:
         await runtime.bus.publish(event)

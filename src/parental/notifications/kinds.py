@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 from uuid import UUID
 
 from filters.activity.events import SelfHarmBlocked
@@ -111,7 +111,7 @@ def kind_of(event: Event) -> Kind:
     return _BY_EVENT[type(event)]
 
 
-def is_notifiable(event: Event) -> bool:
+def is_notifiable(event: Event) -> TypeGuard[NotifiableEvent]:
     return type(event) in _BY_EVENT
 
 

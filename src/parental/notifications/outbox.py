@@ -92,9 +92,11 @@ async def enqueue(
     kind: str,
     message: PushMessage,
     now: datetime,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Add a notification for ``account_id`` in the caller's transaction; False when a row
-    with this key already exists (nothing is added)."""
+    """Add a notification for ``account_id`` in the caller's transaction, to be sent from
+    ``not_before`` (default: now); False when a row with this key already exists (nothing is
+    added)."""
     values = {
         "id": uuid.uuid4(),
         "dedup_key": key,
@@ -104,7 +106,7 @@ async def enqueue(
         "created_at": now,
         "state": State.PENDING.value,
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": not_before or now,
         "delivered_to": [],
     }
     dialect = session.get_bind().dialect.name
