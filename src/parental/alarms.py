@@ -359,6 +359,7 @@ async def check_silent_devices(runtime: Runtime) -> list[DeviceSilent]:
                 )
                 if event is not None:
                     batch.append(event)
+            await notify(session, runtime, batch)
         for event in batch:
             await runtime.bus.publish(event)
         raised.extend(batch)

@@ -38,6 +38,7 @@ from parental.locations import (
     fast_location_backend,
     fast_upload_backend,
 )
+from parental.notifications.notify import subscribe as subscribe_notifications
 from parental.notifications.preferences.router import router as notification_preferences_router
 from parental.notifications.router import router as push_tokens_router
 from parental.places import places_router
@@ -93,6 +94,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             # The embedded default upgrades itself; PostgreSQL is migrated by `parental db upgrade`.
             await migrate.upgrade(rt.engine)
         app.state.runtime = rt
+        subscribe_notifications(rt)
         rt.snapshots.refresh()
         subscription = await rt.snapshots.open_notices(rt.notices)
         watcher = asyncio.create_task(rt.snapshots.watch(subscription))

@@ -28,6 +28,7 @@ from filters.dns.upstream import Upstream, parse_address
 from filters.rpz.transfer_server import TransferServer, networks
 from parental.filter_activity import run_flusher
 from parental.lines.identity import LineIdentity
+from parental.notifications.notify import subscribe as subscribe_notifications
 from parental.rpz import category_zones
 from parental.runtime import Runtime
 from parental.settings import BlockMode, ParentalSettings
@@ -145,6 +146,7 @@ async def serve_forever(runtime: Runtime, *, host: str | None, port: int | None)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    subscribe_notifications(runtime)  # a page blocked for self-harm tells the guardians
     async with dns_front_end(runtime, host=host, port=port) as server:
         log.info("DNS front end on %s port %s", host or runtime.settings.dns_host, server.port)
         await stop.wait()

@@ -11,7 +11,7 @@ carrier's positions are accepted and ignored (202), as for line bindings.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,12 +42,14 @@ from parental.devices.errors import InvalidDeviceToken
 from parental.kit.cache import Cache
 from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
+from parental.kit.events import Event
 from parental.kit.notices import Notices
 from parental.kit.ratelimit import Rule
 from parental.lines import repository as lines_repository
 from parental.lines import service as lines
 from parental.lines.dependencies import CarrierKey
 from parental.lines.errors import InvalidMsisdn, InvalidServiceKey, LineInactive, LineNotFound
+from parental.notifications.notify import notify
 from parental.places import place_tracker
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
@@ -113,6 +115,9 @@ class ChildUploader:
 
     def now(self) -> datetime:
         return self.runtime.clock.now()
+
+    async def record_events(self, events: Sequence[Event]) -> None:
+        await notify(self.session, self.runtime, events)
 
 
 def upload_rule(settings: ParentalSettings) -> Rule:

@@ -34,6 +34,7 @@ from parental.children.models import Child
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.db import transaction
 from parental.kit.events import Event
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 from telemetry.geofences import service as geofences
 from telemetry.geofences.errors import PlaceNotFound
@@ -158,6 +159,7 @@ async def check_arrival_deadlines(runtime: Runtime) -> int:
                     grace=grace,
                     announce=child is not None,
                 )
+            await notify(session, runtime, events)
         for event in events:
             await runtime.bus.publish(event)
         told += len(events)

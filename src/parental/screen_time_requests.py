@@ -35,6 +35,7 @@ from parental.devices.errors import InvalidDeviceToken
 from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
+from parental.notifications.notify import notify
 from telemetry.usage.requests import router as requests_router
 from telemetry.usage.tasks import router as tasks_router
 
@@ -83,6 +84,7 @@ class DeviceCaller(ChildDevice):
     async def announce(self, event: Event) -> None:
         # Committed before it is told, and told before the answer (as for alarms): a
         # background task would not run at all if the device hung up first.
+        await notify(self.session, self.runtime, [event])
         await self.session.commit()
         await self.runtime.bus.publish(event)
 

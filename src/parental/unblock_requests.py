@@ -32,8 +32,10 @@ from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.filtering import child_profile
 from parental.kit.errors import error_responses
+from parental.kit.events import HeldEvents
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 from parental.kit.ratelimit import Rule
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 
 router = APIRouter(tags=["unblock requests"])
@@ -59,9 +61,12 @@ async def ask(
         str(line_id),
     )
     now = runtime.clock.now()
+    held = HeldEvents()
     request = await unblock.ask(
-        session, child_id=child.id, host=host, category=category, now=now, bus=runtime.bus
+        session, child_id=child.id, host=host, category=category, now=now, bus=held
     )
+    await notify(session, runtime, held.events)  # the guardians' notifications, atomically
+    await held.publish_to(runtime.bus)
     await audit.record(
         session,
         at=now,

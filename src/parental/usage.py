@@ -40,6 +40,7 @@ from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from telemetry.usage.reports import notices
@@ -71,6 +72,7 @@ class DeviceUploader(ChildDevice):
         (a background task would not run if the device hung up first)."""
         if not events:
             return
+        await notify(self.session, self.runtime, events)
         await self.session.commit()
         for event in events:
             await self.runtime.bus.publish(event)
@@ -173,6 +175,7 @@ async def send_weekly_summaries(runtime: Runtime) -> int:
                     event = await _summarise(session, child, week_start, zone, now)
                     if event is not None:
                         events.append(event)
+                await notify(session, runtime, events)
             for event in events:
                 await runtime.bus.publish(event)
             published += len(events)

@@ -49,3 +49,21 @@ class EventBus:
                 except Exception:
                     log.exception("event handler %r failed for %s", handler, type(event).__name__)
         return delivered
+
+
+class HeldEvents(EventBus):
+    """A bus that keeps what is published, for a service that publishes inside its caller's
+    transaction: the caller records the events with it (their notifications), then hands
+    them on (``publish_to``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
+
+    async def publish(self, event: Event) -> int:
+        self.events.append(event)
+        return 0
+
+    async def publish_to(self, bus: EventBus) -> None:
+        for event in self.events:
+            await bus.publish(event)

@@ -8,20 +8,30 @@ language and the child's local time (``texts``), as the guardian's preferences s
 until then), or not at all for a kind the guardian switched off. The caller commits: the
 notification exists exactly when the event's own rows do. The dispatcher sends it.
 
-Wired so far: the alarms the API records (SOS, low battery from a heartbeat, a SIM moved to
-another handset). Other events are still published after commit on the in-process bus only.
+Events recorded in no transaction are notified in one of their own: a page blocked for
+self-harm (``subscribe``, from the filter's in-memory activity recorder, which publishes on the
+bus as it answers).
+
+A batch of events costs three queries per child concerned (the child, the guardians, their
+preferences) and one insert for all rows, however many events: an upload of fixes may cross
+several places' borders at once.
 """
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from filters.activity.events import SelfHarmBlocked
 from parental.children import repository as children_repository
 from parental.families import repository as families_repository
-from parental.kit.events import Event
+from parental.kit.db import transaction
+from parental.kit.events import Event, EventBus
 from parental.notifications import kinds, outbox, texts
 from parental.notifications.preferences import service as preferences
 from parental.runtime import Runtime
@@ -29,37 +39,44 @@ from parental.runtime import Runtime
 
 async def notify(session: AsyncSession, runtime: Runtime, events: Sequence[Event]) -> int:
     """Outbox rows for the guardians of each event's child (module doc); how many were added."""
-    added = 0
-    now = runtime.clock.now()
+    by_child: dict[uuid.UUID, list[kinds.NotifiableEvent]] = {}
     for event in events:
-        if not kinds.is_notifiable(event):
-            continue
+        if kinds.is_notifiable(event):
+            by_child.setdefault(kinds.child_of(event), []).append(event)
+    if not by_child:
+        return 0
+    now = runtime.clock.now()
+    notices: list[outbox.Notice] = []
+    for child_id, told in by_child.items():
+        notices += await _notices(session, runtime, child_id, told, now)
+    return await outbox.enqueue_many(session, notices, now=now)
+
+
+async def _notices(
+    session: AsyncSession,
+    runtime: Runtime,
+    child_id: uuid.UUID,
+    events: Sequence[kinds.NotifiableEvent],
+    now: datetime,
+) -> list[outbox.Notice]:
+    child = await children_repository.get(session, child_id)
+    if child is None:
+        return []
+    zone = ZoneInfo(child.timezone)
+    pairs = await families_repository.guardians_with_accounts(session, child.family_id)
+    guardians = [account for _, account in pairs]
+    wanted = await preferences.preferences_of(
+        session, accounts=guardians, default_zone=runtime.settings.notification_default_timezone
+    )
+    notices: list[outbox.Notice] = []
+    for event in events:
         kind = kinds.kind_of(event)
-        child = await children_repository.get(session, kinds.child_of(event))
-        if child is None:
-            continue
-        guardians = [
-            account
-            for _, account in await families_repository.guardians_with_accounts(
-                session, child.family_id
-            )
-        ]
-        wanted = await preferences.preferences_of(
-            session,
-            accounts=guardians,
-            default_zone=runtime.settings.notification_default_timezone,
-        )
         for account in guardians:
             prefs = wanted[account.id]
             decision = preferences.deliver_now(prefs, kind, now)
             if decision.action == "drop":
                 continue
-            shown = texts.render(
-                event,
-                child_name=child.name,
-                zone=ZoneInfo(child.timezone),
-                locale=prefs.locale,
-            )
+            shown = texts.render(event, child_name=child.name, zone=zone, locale=prefs.locale)
             message = outbox.PushMessage(
                 title=shown.title,
                 body=shown.body,
@@ -68,13 +85,29 @@ async def notify(session: AsyncSession, runtime: Runtime, events: Sequence[Event
                 ttl_seconds=int(kind.ttl.total_seconds()),
                 priority=kind.priority,
             )
-            added += await outbox.enqueue(
-                session,
-                key=f"{kinds.dedup_key(event)}:{account.id}",
-                account_id=account.id,
-                kind=kind.name,
-                message=message,
-                now=now,
-                not_before=decision.until if decision.action == "hold" else None,
+            notices.append(
+                outbox.Notice(
+                    key=f"{kinds.dedup_key(event)}:{account.id}",
+                    account_id=account.id,
+                    kind=kind.name,
+                    message=message,
+                    not_before=decision.until if decision.action == "hold" else None,
+                )
             )
-    return added
+    return notices
+
+
+_SUBSCRIBED: weakref.WeakSet[EventBus] = weakref.WeakSet()
+
+
+def subscribe(runtime: Runtime) -> None:
+    """Notify the events that no transaction records (module doc), once per bus."""
+    if runtime.bus in _SUBSCRIBED:
+        return
+    _SUBSCRIBED.add(runtime.bus)
+
+    async def on_self_harm(event: SelfHarmBlocked) -> None:
+        async with transaction(runtime.sessions) as session:
+            await notify(session, runtime, [event])
+
+    runtime.bus.subscribe(SelfHarmBlocked, on_self_harm)

@@ -19,7 +19,7 @@ How a row moves:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -84,6 +84,17 @@ class PushMessage:
         )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One row to add: who gets what, under which key, from when (None: at once)."""
+
+    key: str
+    account_id: uuid.UUID
+    kind: str
+    message: PushMessage
+    not_before: datetime | None = None
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -97,27 +108,38 @@ async def enqueue(
     """Add a notification for ``account_id`` in the caller's transaction, to be sent from
     ``not_before`` (default: now); False when a row with this key already exists (nothing is
     added)."""
-    values = {
-        "id": uuid.uuid4(),
-        "dedup_key": key,
-        "account_id": account_id,
-        "kind": kind,
-        "payload": message.to_payload(),
-        "created_at": now,
-        "state": State.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": not_before or now,
-        "delivered_to": [],
-    }
+    notice = Notice(key, account_id, kind, message, not_before)
+    return await enqueue_many(session, [notice], now=now) == 1
+
+
+async def enqueue_many(session: AsyncSession, notices: Sequence[Notice], *, now: datetime) -> int:
+    """``enqueue`` for several rows in one statement; how many were added."""
+    if not notices:
+        return 0
+    values = [
+        {
+            "id": uuid.uuid4(),
+            "dedup_key": notice.key,
+            "account_id": notice.account_id,
+            "kind": notice.kind,
+            "payload": notice.message.to_payload(),
+            "created_at": now,
+            "state": State.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": notice.not_before or now,
+            "delivered_to": [],
+        }
+        for notice in notices
+    ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(PushOutboxRow)
-        .values(**values)
+        .values(values)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(PushOutboxRow.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return len((await session.execute(statement)).scalars().all())
 
 
 async def claim(

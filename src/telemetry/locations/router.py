@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.cache import Cache
 from parental.kit.errors import AppError, error_responses
+from parental.kit.events import Event
 from parental.kit.notices import Notices
 from parental.kit.paging import CursorQuery, InvalidCursor
 from telemetry.locations import positions, service
@@ -66,6 +67,11 @@ class Uploader(Protocol):
     def listeners(self) -> Sequence[FixListener]: ...
 
     def now(self) -> datetime: ...
+
+    async def record_events(self, events: Sequence[Event]) -> None:
+        """Keep what the listeners raised in the upload's transaction (the guardians'
+        notifications), before it commits."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ async def store(
     uploader: Uploader, items: Sequence[FixCreate | CarrierPositionCreate]
 ) -> service.Stored:
     """Store an upload in the uploader's transaction (the route's and the fast path's)."""
-    return await service.ingest(
+    stored = await service.ingest(
         uploader.session,
         child_id=uploader.child_id,
         device_id=uploader.device_id,
@@ -127,6 +133,8 @@ async def store(
         limits=uploader.policy.limits(carrier=uploader.device_id is None),
         listeners=uploader.listeners,
     )
+    await uploader.record_events(stored.events)
+    return stored
 
 
 async def _store(

@@ -6,6 +6,7 @@ The clock starts on Wednesday 2026-11-25 at 09:00 UTC, 14:00 in Asia/Almaty."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,12 +14,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from filters.activity.events import SelfHarmBlocked
+from parental.children import repository as children_repository
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
 from parental.notifications.dispatcher import dispatch_round
 from parental.notifications.models import PushOutboxRow
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
+from parental.unblock_requests import ask as ask_unblock
 from tests.fakes.fcm import FakeFcm
 from tests.parental.factories import FamilyWorld, Guardian, sign_in
 from tests.parental.notifications.conftest import add_phone, fcm_token, push_settings
@@ -145,3 +149,75 @@ async def test_a_kind_switched_off_makes_no_notification(
     clock.advance(timedelta(minutes=1))
     assert (await sos(client, family, clock.now())).status_code == 201
     assert len(await rows(runtime, "alarm.sos")) == 1
+
+
+# --- the other sources of events ------------------------------------------------------------
+
+
+async def kinds_for(runtime: Runtime, account_id: str) -> list[str]:
+    async with transaction(runtime.sessions) as session:
+        found = await session.scalars(
+            select(PushOutboxRow.kind)
+            .where(PushOutboxRow.account_id == uuid.UUID(account_id))
+            .order_by(PushOutboxRow.kind)
+        )
+        return list(found)
+
+
+async def test_leaving_a_place_notifies_from_the_upload_that_shows_it(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    school = {"latitude": 43.2389, "longitude": 76.8897}
+    created = await client.post(
+        f"/v1/children/{family.child_id}/places",
+        headers=family.guardian.headers,
+        json={"name": "School", "shape": {"kind": "circle", "center": school, "radius_m": 200}},
+    )
+    assert created.status_code == 201, created.text
+    now = clock.now()
+    inside = {"fixed_at": (now - timedelta(minutes=3)).isoformat(), **school, "accuracy_m": 10}
+    away = {"fixed_at": now.isoformat(), "latitude": 43.26, "longitude": 76.93, "accuracy_m": 10}
+    for fix in (inside, away):  # the first by the route, the second by the fast path
+        sent = await client.post(
+            "/v1/device/locations", headers=family.device_headers, json={"fixes": [fix]}
+        )
+        assert sent.status_code == 200, sent.text
+    assert await kinds_for(runtime, family.guardian.account_id) == ["place.exit"]
+    [row] = await rows(runtime, "place.exit")
+    assert row.payload["data"]["place_id"] == created.json()["id"]
+
+
+async def test_the_childs_requests_notify_their_guardians(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    asked = await client.post(
+        "/v1/device/screen-time/requests",
+        headers=family.device_headers,
+        json={"kind": "extra_time", "app": "com.example.game", "minutes": 15},
+    )
+    assert asked.status_code == 201, asked.text
+    async with transaction(runtime.sessions) as session:
+        child = await children_repository.get(session, uuid.UUID(family.child_id))
+        assert child is not None
+        await ask_unblock(
+            session, runtime, child, line_id=child.line_id, host="help.test", category=None
+        )
+    assert await kinds_for(runtime, family.guardian.account_id) == [
+        "filter.unblock_request",
+        "screen_time.extra_time_request",
+    ]
+
+
+async def test_a_page_blocked_for_self_harm_notifies_at_once(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    blocked = SelfHarmBlocked(
+        occurred_at=clock.now(),
+        child_id=uuid.UUID(family.child_id),
+        category="self_harm",
+        host="harm.test",
+    )
+    await runtime.bus.publish(blocked)
+    await runtime.bus.publish(blocked)  # published twice: told once
+    [row] = await rows(runtime, "filter.self_harm")
+    assert "harm.test" not in row.payload["title"] + row.payload["body"]  # a lock screen
