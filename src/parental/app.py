@@ -38,6 +38,7 @@ from parental.locations import (
     fast_location_backend,
     fast_upload_backend,
 )
+from parental.notifications.inbox_router import router as inbox_router
 from parental.notifications.notify import subscribe as subscribe_notifications
 from parental.notifications.preferences.router import router as notification_preferences_router
 from parental.notifications.router import router as push_tokens_router
@@ -156,6 +157,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(places_router())
     v1.include_router(rpz_router())
     v1.include_router(push_tokens_router)
+    v1.include_router(inbox_router)
     v1.include_router(notification_preferences_router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")

@@ -140,6 +140,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("PUT", "/v1/push-tokens"): Access("guardian", PUSH_TOKEN),
     ("GET", "/v1/push-tokens"): Access("guardian"),
     ("DELETE", "/v1/push-tokens/{token_id}"): Access("guardian"),
+    ("GET", "/v1/notifications"): Access("guardian"),
+    ("POST", "/v1/notifications/{notification_id}/read"): Access("guardian"),
+    ("POST", "/v1/notifications/read"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -316,6 +319,7 @@ class Victim:
     screen_time_request_id: str
     task_id: str
     push_token_id: str
+    notification_id: str
 
 
 @pytest.fixture
@@ -363,6 +367,8 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         "/v1/push-tokens", headers=other_family.guardian.headers, json=PUSH_TOKEN
     )
     assert phone.status_code == 200, phone.text
+    told = await client.get("/v1/notifications", headers=other_family.guardian.headers)
+    assert told.json()["unread"] == 1, told.text  # the child's request
     return Victim(
         other_family,
         invited.json()["id"],
@@ -372,6 +378,7 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         asked.json()["id"],
         task.json()["id"],
         phone.json()["id"],
+        told.json()["items"][0]["id"],
     )
 
 
@@ -390,6 +397,7 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "place_id": victim.place_id,
         "task_id": victim.task_id,
         "token_id": victim.push_token_id,
+        "notification_id": victim.notification_id,
         "app": "com.whatsapp",
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
@@ -463,6 +471,10 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     assert [(t["id"], t["status"]) for t in tasks.json()["items"]] == [(victim.task_id, "open")]
     phones = await client.get("/v1/push-tokens", headers=theirs)
     assert [t["id"] for t in phones.json()["items"]] == [victim.push_token_id]
+    told = await client.get("/v1/notifications", headers=theirs)
+    assert [(n["id"], n["read_at"]) for n in told.json()["items"]] == [
+        (victim.notification_id, None)
+    ]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

@@ -36,6 +36,7 @@ def test_operation_ids_are_unique_verb_noun_names() -> None:
         "register_",
         "deactivate_",
         "check_",
+        "mark_",
     )
     assert [i for i in ids if not i.startswith(verbs)] == []
 

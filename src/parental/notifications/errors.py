@@ -5,3 +5,7 @@ from parental.kit.errors import NotFound
 
 class PushTokenNotFound(NotFound):
     message = "No such push token."
+
+
+class NotificationNotFound(NotFound):
+    message = "No such notification."

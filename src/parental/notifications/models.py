@@ -37,11 +37,16 @@ class PushOutboxRow(Base):
 
     ``payload`` holds what to send, texts already rendered in the recipient's language;
     ``delivered_to`` the ids of the tokens already answered for, so a retry goes to the rest.
-    ``account_id`` names the recipient by id only: a row outlives nothing it refers to, it is
-    sent (to no phone, if the account went) and purged with the retention."""
+    The rows are also the guardian's in-app inbox (``inbox``), read or not (``read_at``), so
+    nothing depends on push delivery alone. ``account_id`` names the recipient by id only: a
+    row outlives nothing it refers to, it is sent (to no phone, if the account went) and
+    purged with the retention."""
 
     __tablename__ = "push_outbox"
-    __table_args__ = (Index("ix_push_outbox_state_next_attempt_at", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_push_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_push_outbox_account_id_created_at", "account_id", "created_at", "id"),  # inbox
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -57,3 +62,4 @@ class PushOutboxRow(Base):
     delivered_to: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in the guardian's inbox

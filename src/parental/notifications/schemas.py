@@ -36,3 +36,25 @@ class PushTokenRead(BaseModel):
 
 class PushTokenPage(BaseModel):
     items: list[PushTokenRead]
+
+
+class NotificationRead(BaseModel):
+    """One notification in the guardian's inbox."""
+
+    id: uuid.UUID
+    kind: str = Field(description="What it is about, e.g. place.exit, alarm.sos.")
+    title: str | None
+    body: str | None
+    data: dict[str, str] = Field(description="What the app needs to open the right screen.")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationRead]
+    next_cursor: str | None
+    unread: int = Field(description="Unread notifications in all, not only on this page.")
+
+
+class NotificationsRead(BaseModel):
+    marked: int = Field(description="How many were unread and are now read.")
