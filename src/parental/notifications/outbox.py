@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.notifications.models import PushOutboxRow
 
 Priority = Literal["high", "normal"]
+_OUTBOX = PushOutboxRow.metadata.tables[PushOutboxRow.__tablename__]
 
 
 class State(StrEnum):
@@ -133,13 +134,13 @@ async def enqueue_many(session: AsyncSession, notices: Sequence[Notice], *, now:
     ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The table, not the ORM class, with the rows as parameters: SQLAlchemy then sends them
+    # in as few statements as it can without coercing every value through the ORM (an upload
+    # crossing several places' borders writes a row per event and guardian).
     statement = (
-        insert(PushOutboxRow)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(PushOutboxRow.id)
+        insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(_OUTBOX.c.id)
     )
-    return len((await session.execute(statement)).scalars().all())
+    return len((await session.execute(statement, values)).scalars().all())
 
 
 async def claim(
