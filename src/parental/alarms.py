@@ -32,6 +32,7 @@ from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.models import Child
+from parental.commands import service as device_commands
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import repository as devices
 from parental.devices.dependencies import CurrentDevice
@@ -167,6 +168,10 @@ async def create_heartbeat(
         alerts=monitoring_alerts(session, device.child_id, now),
     )
     read = DeviceStatusRead.model_validate(row)
+    # A heartbeat is a check-in: commands the device missed while offline go to it again.
+    await device_commands.check_in(
+        session, runtime.settings, child_id=device.child_id, device_id=device.id, now=now
+    )
     await _commit_and_publish(session, runtime, events)
     return read
 

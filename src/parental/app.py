@@ -20,6 +20,9 @@ from parental.alarms import router as alarms_router
 from parental.app_categories import app_catalogue_router, child_apps_router
 from parental.auth.router import router as auth_router
 from parental.children.router import router as children_router
+from parental.commands.audio_router import audio_routers
+from parental.commands.router import device_router as device_commands_router
+from parental.commands.router import guardian_router as child_commands_router
 from parental.curation import curation_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
@@ -159,6 +162,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(push_tokens_router)
     v1.include_router(inbox_router)
     v1.include_router(notification_preferences_router)
+    v1.include_router(child_commands_router)
+    v1.include_router(device_commands_router)
+    for router in audio_routers(settings.command_audio_max_bytes):
+        v1.include_router(router)
     app.include_router(v1)
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(carrier_locations_router(), prefix="/carrier/v1")

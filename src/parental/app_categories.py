@@ -22,6 +22,7 @@ from parental.admin.errors import InvalidStaffToken
 from parental.auth.errors import InvalidAccessToken
 from parental.children.acting import ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.commands.push import wake_for_policy
 from parental.curation import staff_curator
 from telemetry.usage.catalogue.router import create_admin_router, create_guardian_router
 
@@ -37,6 +38,8 @@ class GuardianAppsEditor(ChildGuardian):
     async def audited(self, action: str, details: dict[str, Any]) -> None:
         await self.require_monitoring()
         await self.audit(action, details)
+        if action != "apps.viewed":  # an app's category changed: so may what it is allowed
+            await wake_for_policy(self.session, self.child_id, now=self.now())
 
 
 guardian_apps_editor = guardian_of_child(GuardianAppsEditor)

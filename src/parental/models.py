@@ -16,11 +16,12 @@ from parental.admin.models import StaffAccount
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
 from parental.children.models import Child
+from parental.commands.models import CommandAudio, DeviceCommand
 from parental.devices.models import Device, PairingCode
 from parental.families.models import Family, Guardian, Invitation
 from parental.kit.db import Base
 from parental.lines.models import Line, LineBinding, ServiceKey
-from parental.notifications.models import PushOutboxRow, PushToken
+from parental.notifications.models import DevicePushToken, PushOutboxRow, PushToken
 from parental.notifications.preferences.models import NotificationPreferencesRow
 from telemetry.alarms.models import Alarm, AlarmSettings, LineHandset
 from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
@@ -44,7 +45,10 @@ __all__ = [
     "Base",
     "Child",
     "ChildAppCategory",
+    "CommandAudio",
     "Device",
+    "DeviceCommand",
+    "DevicePushToken",
     "Family",
     "FilterBlockedHost",
     "FilterCategory",

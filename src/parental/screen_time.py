@@ -8,7 +8,8 @@ child's device shows.
   applies to the child (403 ``MonitoringInactive``: 18, or the line is not an active child SIM
   under a guardian's contract), and each leaves an audit row the child's device shows.
 - The device fetches its policy while monitoring applies (403 afterwards, so the agent knows
-  to stop enforcing).
+  to stop enforcing), and every change wakes the child's devices with an FCM data message
+  (``sync_policy``) so they fetch it at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from parental.auth.errors import InvalidAccessToken
 from parental.children import service as children
 from parental.children.acting import ActingOnChild, ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.commands.push import wake_for_policy
 from parental.deps import RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -39,6 +41,8 @@ class GuardianEditor(ChildGuardian):
     async def changed(self, action: str, details: dict[str, Any]) -> None:
         await self.require_monitoring()
         await self.audit(action, details)
+        # The device fetches its new policy now, not at its next poll.
+        await wake_for_policy(self.session, self.child_id, now=self.now())
 
 
 guardian_editor = guardian_of_child(GuardianEditor)

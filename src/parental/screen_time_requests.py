@@ -29,6 +29,7 @@ from parental.children import service as children
 from parental.children.acting import ChildDevice, ChildGuardian
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.commands.push import wake_for_policy
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -52,6 +53,8 @@ class GuardianCaller(ChildGuardian):
         self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
     ) -> None:
         await self.audit(action, details, subject=(subject_type, subject_id))
+        if "revision" in details:  # an answer that changed the policy (extra time, an app)
+            await wake_for_policy(self.session, self.child_id, now=self.now())
 
 
 async def guardian_caller(

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from filters.categories.catalog import AgeBand
 from parental.i18n import Locale
 from parental.kit.settings import Environment, get_kit_settings
 
@@ -284,6 +285,30 @@ class ParentalSettings(BaseSettings):
     push_outbox_retention_days: int = Field(default=30, ge=1)
     push_token_stale_days: int = Field(default=270, ge=1)
     limit_push_token_writes_per_account: str = "30/hour"  # noqa: S105 - a rate, not a secret
+    # Commands to the child's device. A command waits for the device command_wait_seconds
+    # (re-sent when the device checks in, at most every command_resend_seconds); each FCM data
+    # message lives command_push_ttl_seconds (a ring an hour late is worse than none). Quotas
+    # are per child and kind, counted over a moving window ("3/day"); over quota is a 429 and
+    # nothing is sent. A listening session records at most command_listen_max_seconds; its
+    # audio (at most command_audio_max_bytes, one of the audio types) may be fetched for
+    # command_audio_retention_hours. Listening is offered for the age bands in
+    # command_listen_age_bands (the carrier decides) and not to a guardian who joined the
+    # family less than command_listen_guardian_min_hours ago. Commands are kept
+    # command_retention_days.
+    command_wait_seconds: int = Field(default=600, ge=30, le=86400)
+    command_resend_seconds: int = Field(default=30, ge=1)
+    command_push_ttl_seconds: int = Field(default=60, ge=1, le=3600)
+    command_quota_locate_now: str = "30/hour"
+    command_quota_ring: str = "10/hour"
+    command_quota_message: str = "30/hour"
+    command_quota_listen: str = "3/day"
+    command_quota_sync_policy: str = "30/hour"
+    command_listen_max_seconds: int = Field(default=60, ge=5, le=600)
+    command_listen_age_bands: list[AgeBand] = [AgeBand.UNDER_9, AgeBand.AGE_9_12, AgeBand.AGE_13_15]
+    command_listen_guardian_min_hours: int = Field(default=72, ge=0)
+    command_audio_max_bytes: int = Field(default=2_097_152, ge=1024)
+    command_audio_retention_hours: int = Field(default=24, ge=1)
+    command_retention_days: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

@@ -23,7 +23,8 @@ change (each app's install answer in force stays, without its texts), tasks
 ``screen_time_task_retention_days`` after theirs. Push notifications go
 ``push_outbox_retention_days`` after they were written, guardians' phone tokens
 ``push_token_stale_days`` after the app last refreshed them; the push outbox is dispatched
-every ``push_interval_seconds`` (``parental.notifications.dispatcher``).
+every ``push_interval_seconds`` (``parental.notifications.dispatcher``). The recording of a
+listening session goes ``command_audio_retention_hours`` after it was uploaded.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -46,6 +47,8 @@ from filters.unblock import service as unblock_requests
 from parental.alarms import check_silent_devices
 from parental.audit import service as audit
 from parental.auth import repository as auth
+from parental.commands import audio as command_audio
+from parental.commands import service as device_commands
 from parental.curation import source_egress
 from parental.devices import repository as devices
 from parental.families import repository as families
@@ -96,6 +99,8 @@ class PurgeReport:
     screen_time_tasks: int = 0
     push_outbox: int = 0  # notifications written push_outbox_retention_days ago, sent or not
     push_tokens: int = 0  # phones whose app has not refreshed its token for push_token_stale_days
+    device_commands: int = 0  # commands to children's devices, given command_retention_days ago
+    command_audio: int = 0  # listening sessions' recordings, kept command_audio_retention_hours
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -120,6 +125,8 @@ class PurgeReport:
             + self.screen_time_tasks
             + self.push_outbox
             + self.push_tokens
+            + self.device_commands
+            + self.command_audio
         )
 
 
@@ -191,7 +198,12 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             push_tokens=await push_tokens.purge_stale(
                 session, before=now - timedelta(days=settings.push_token_stale_days)
             ),
+            command_audio=await command_audio.purge(session, now=now),
+            device_commands=await device_commands.purge(
+                session, before=now - timedelta(days=settings.command_retention_days)
+            ),
         )
+        await device_commands.sweep_expired(session, now=now)
     report = replace(report, published_files=await prune_published_files(runtime))
     if report.total:
         log.info("purged %s", report)

@@ -143,6 +143,11 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/notifications"): Access("guardian"),
     ("POST", "/v1/notifications/{notification_id}/read"): Access("guardian"),
     ("POST", "/v1/notifications/read"): Access("guardian"),
+    # Commands to the child's device: the child's guardians; the audio, its issuer only.
+    ("POST", "/v1/children/{child_id}/commands"): Access("guardian", {"kind": "ring"}),
+    ("GET", "/v1/children/{child_id}/commands"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/commands/{command_id}"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/commands/{command_id}/audio"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -157,6 +162,11 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/filter/rpz/profiles/{profile_id}.zone"): Access("zone"),
     ("GET", "/v1/device"): Access("device"),
     ("GET", "/v1/device/audit-events"): Access("device"),
+    ("PUT", "/v1/device/push-token"): Access("device", {"token": "d:" + "x" * 150}),
+    ("DELETE", "/v1/device/push-token"): Access("device"),
+    ("GET", "/v1/device/commands"): Access("device"),
+    ("POST", "/v1/device/commands/{command_id}/acks"): Access("device", {"state": "received"}),
+    ("PUT", "/v1/device/commands/{command_id}/audio"): Access("device"),
     ("POST", "/v1/device/filter-reports"): Access(
         "device", {"kind": "wrongly_blocked", "target": "school.test"}
     ),
@@ -320,6 +330,7 @@ class Victim:
     task_id: str
     push_token_id: str
     notification_id: str
+    command_id: str
 
 
 @pytest.fixture
@@ -369,6 +380,12 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
     assert phone.status_code == 200, phone.text
     told = await client.get("/v1/notifications", headers=other_family.guardian.headers)
     assert told.json()["unread"] == 1, told.text  # the child's request
+    command = await client.post(
+        f"/v1/children/{other_family.child_id}/commands",
+        headers=other_family.guardian.headers,
+        json={"kind": "ring"},
+    )
+    assert command.status_code == 201, command.text
     return Victim(
         other_family,
         invited.json()["id"],
@@ -379,6 +396,7 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         task.json()["id"],
         phone.json()["id"],
         told.json()["items"][0]["id"],
+        command.json()["id"],
     )
 
 
@@ -398,6 +416,7 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "task_id": victim.task_id,
         "token_id": victim.push_token_id,
         "notification_id": victim.notification_id,
+        "command_id": victim.command_id,
         "app": "com.whatsapp",
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
@@ -475,6 +494,10 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     assert [(n["id"], n["read_at"]) for n in told.json()["items"]] == [
         (victim.notification_id, None)
     ]
+    commands = await client.get(f"/v1/children/{victim.world.child_id}/commands", headers=theirs)
+    assert [(c["id"], c["kind"]) for c in commands.json()["items"]] == [
+        (victim.command_id, "ring")
+    ]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0
@@ -490,3 +513,10 @@ async def test_a_device_sees_only_its_own_child(
     # Guardian routes with ids are not reachable with a device token at all.
     for url in (f"/v1/children/{family.child_id}", f"/v1/devices/{family.device_id}"):
         assert (await client.get(url, headers=family.device_headers)).status_code == 401
+    # Another child's command is unknown to the device.
+    answered = await client.post(
+        f"/v1/device/commands/{victim.command_id}/acks",
+        headers=family.device_headers,
+        json={"state": "received"},
+    )
+    assert answered.status_code == 404, answered.text

@@ -19,6 +19,7 @@ from parental.devices.errors import DeviceNotFound, InvalidDeviceToken, InvalidP
 from parental.devices.models import Device, PairingCode
 from parental.kit.ratelimit import Rule
 from parental.kit.security import UNAMBIGUOUS_ALPHABET, keyed_hash, new_code, new_token
+from parental.notifications import tokens as push_tokens
 from parental.runtime import Runtime
 
 # How often a device's last_seen_at is written at most: a device calls often, a write each time
@@ -153,6 +154,7 @@ async def revoke_device(
     if device.revoked_at is not None:
         return device
     device.revoked_at = now
+    await push_tokens.delete_device(session, device.id)  # no command reaches it any more
     child = await children.get(session, device.child_id)
     await audit.record(
         session,

@@ -32,11 +32,29 @@ class PushToken(Base):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class DevicePushToken(Base):
+    """The FCM registration token of a child's device agent (one per device): commands and
+    policy wake-ups reach the device through it. Same rules as a guardian's phone: deleted
+    when FCM says it is gone or ``push_token_stale_days`` after the agent last refreshed it."""
+
+    __tablename__ = "device_push_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), unique=True
+    )
+    token: Mapped[str] = mapped_column(String(1024), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class PushOutboxRow(Base):
     """A notification to send to one account's phones (``outbox`` says how it moves).
 
     ``payload`` holds what to send, texts already rendered in the recipient's language;
     ``delivered_to`` the ids of the tokens already answered for, so a retry goes to the rest.
+    ``account_id`` is a guardian's account, or a child's device for the data messages that
+    carry commands and policy wake-ups (kinds ``device.*``; never in an inbox).
     The rows are also the guardian's in-app inbox (``inbox``), read or not (``read_at``), so
     nothing depends on push delivery alone. ``account_id`` names the recipient by id only: a
     row outlives nothing it refers to, it is sent (to no phone, if the account went) and

@@ -5,12 +5,18 @@ The app registers its token at sign-in and again whenever FCM gives it a new one
 token registered by another account moves to the caller: the phone changed hands or users.
 Tokens FCM reports gone are deleted by the dispatcher; tokens no app refreshed for
 ``push_token_stale_days`` by the purge. A token is never logged.
+
+A child's device agent registers its own token the same way (``register_device``: one per
+device; a token that was another device's moves, as when the agent is paired again on the
+same phone). The dispatcher finds a recipient's tokens in either table (``of_accounts``: the
+outbox names a guardian's account or a device).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +24,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.notifications.models import PushToken
+from parental.notifications.models import DevicePushToken, PushToken
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A token to send to: its row's id (a guardian's or a device's) and the token."""
+
+    id: uuid.UUID
+    token: str
 
 
 async def register(
@@ -72,16 +86,64 @@ async def get_owned(
 
 async def of_accounts(
     session: AsyncSession, account_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[PushToken]]:
-    """Each account's tokens (accounts without any are missing)."""
+) -> dict[uuid.UUID, list[Phone]]:
+    """Each recipient's tokens (recipients without any are missing): a guardian's phones, or
+    a device's own token."""
     ids = set(account_ids)
-    out: dict[uuid.UUID, list[PushToken]] = {}
+    out: dict[uuid.UUID, list[Phone]] = {}
     if not ids:
         return out
-    query = select(PushToken).where(PushToken.account_id.in_(ids)).order_by(PushToken.id)
-    for row in (await session.scalars(query)).all():
-        out.setdefault(row.account_id, []).append(row)
+    guardians = (
+        select(PushToken.account_id, PushToken.id, PushToken.token)
+        .where(PushToken.account_id.in_(ids))
+        .order_by(PushToken.id)
+    )
+    devices = (
+        select(DevicePushToken.device_id, DevicePushToken.id, DevicePushToken.token)
+        .where(DevicePushToken.device_id.in_(ids))
+        .order_by(DevicePushToken.id)
+    )
+    for query in (guardians, devices):
+        for owner, row_id, token in (await session.execute(query)).all():
+            out.setdefault(owner, []).append(Phone(row_id, token))
     return out
+
+
+async def register_device(
+    session: AsyncSession, *, device_id: uuid.UUID, token: str, now: datetime
+) -> DevicePushToken:
+    """Store or refresh the device's token (it replaces the device's previous one)."""
+    await _deleted(
+        session,
+        delete(DevicePushToken).where(
+            DevicePushToken.token == token, DevicePushToken.device_id != device_id
+        ),
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(DevicePushToken)
+        .values(id=uuid.uuid4(), device_id=device_id, token=token, created_at=now, refreshed_at=now)
+        .on_conflict_do_update(
+            index_elements=["device_id"], set_={"token": token, "refreshed_at": now}
+        )
+        .returning(DevicePushToken)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def device_token(session: AsyncSession, device_id: uuid.UUID) -> DevicePushToken | None:
+    return await session.scalar(
+        select(DevicePushToken).where(DevicePushToken.device_id == device_id)
+    )
+
+
+async def delete_device(session: AsyncSession, device_id: uuid.UUID) -> int:
+    """Forget the device's token (it was revoked, or the agent signed out of push)."""
+    return await _deleted(
+        session, delete(DevicePushToken).where(DevicePushToken.device_id == device_id)
+    )
 
 
 async def delete_ids(session: AsyncSession, token_ids: Iterable[uuid.UUID]) -> int:
@@ -89,12 +151,17 @@ async def delete_ids(session: AsyncSession, token_ids: Iterable[uuid.UUID]) -> i
     ids = set(token_ids)
     if not ids:
         return 0
-    return await _deleted(session, delete(PushToken).where(PushToken.id.in_(ids)))
+    return await _deleted(session, delete(PushToken).where(PushToken.id.in_(ids))) + await _deleted(
+        session, delete(DevicePushToken).where(DevicePushToken.id.in_(ids))
+    )
 
 
 async def purge_stale(session: AsyncSession, *, before: datetime) -> int:
-    """Delete tokens last refreshed before ``before``."""
-    return await _deleted(session, delete(PushToken).where(PushToken.refreshed_at < before))
+    """Delete tokens (guardians' and devices') last refreshed before ``before``."""
+    stale = await _deleted(session, delete(PushToken).where(PushToken.refreshed_at < before))
+    return stale + await _deleted(
+        session, delete(DevicePushToken).where(DevicePushToken.refreshed_at < before)
+    )
 
 
 async def _deleted(session: AsyncSession, statement: Any) -> int:
