@@ -19,6 +19,7 @@ from parental.kit.events import EventBus
 from parental.kit.notices import Notices, create_notices
 from parental.kit.ratelimit import RateLimiter
 from parental.kit.settings import KitSettings, get_kit_settings
+from parental.notifications import live
 from parental.notifications.fcm import PushSender
 from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
 from parental.sms.sender import HttpSmsGateway, LogSmsSender, SmsSender
@@ -55,6 +56,8 @@ class Runtime:
         self.grants = ReadGrants(self.settings.guardian_read_grant_seconds)
         self.audit = AuditWriter(self.sessions)
         self.push = PushSender(self.settings)
+        # Commits that wrote notifications wake the dispatchers and the inbox streams.
+        live.bind(self.sessions, lambda: self.notices)
 
     @property
     def secret(self) -> str:

@@ -285,6 +285,14 @@ class ParentalSettings(BaseSettings):
     push_outbox_retention_days: int = Field(default=30, ge=1)
     push_token_stale_days: int = Field(default=270, ge=1)
     limit_push_token_writes_per_account: str = "30/hour"  # noqa: S105 - a rate, not a secret
+    # A commit that wrote notifications wakes the dispatchers at once (push_interval_seconds is
+    # then only the fallback when the wake-up notice is lost); off: pure polling. The inbox
+    # stream (GET /v1/notifications/stream) sends a comment after heartbeat seconds without an
+    # event and ends after max seconds, so the token is checked again on reconnecting.
+    push_wake_on_commit: bool = True
+    notification_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    notification_stream_max_seconds: float = Field(default=3600.0, gt=0)
+
     # Commands to the child's device. A command waits for the device command_wait_seconds
     # (re-sent when the device checks in, at most every command_resend_seconds); each FCM data
     # message lives command_push_ttl_seconds (a ring an hour late is worse than none). Quotas

@@ -23,7 +23,8 @@ change (each app's install answer in force stays, without its texts), tasks
 ``screen_time_task_retention_days`` after theirs. Push notifications go
 ``push_outbox_retention_days`` after they were written, guardians' phone tokens
 ``push_token_stale_days`` after the app last refreshed them; the push outbox is dispatched
-every ``push_interval_seconds`` (``parental.notifications.dispatcher``). The recording of a
+as soon as a commit wrote to it (``parental.notifications.live``), and every
+``push_interval_seconds`` in case that notice was lost (``parental.notifications.dispatcher``). The recording of a
 listening session goes ``command_audio_retention_hours`` after it was uploaded.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
@@ -54,6 +55,7 @@ from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
 from parental.lines import bindings as line_bindings
+from parental.notifications import live
 from parental.notifications import outbox as push_outbox
 from parental.notifications import tokens as push_tokens
 from parental.notifications.dispatcher import dispatch_due
@@ -326,15 +328,31 @@ async def run_forever(
 ) -> None:
     """Maintenance every ``interval_seconds``, the alarm timers every ``timer_seconds`` (an
     alarm is at most that late) and the push outbox every ``push_interval_seconds``, until
-    cancelled."""
+    cancelled; a commit that wrote notifications starts a push round at once."""
 
     async def every(seconds: float, work: Callable[[Runtime], Awaitable[None]]) -> None:
         while True:
             await work(runtime)
             await asyncio.sleep(seconds)
 
+    async def push() -> None:
+        # A commit that wrote notifications wakes a round at once (``live``); the interval is
+        # the fallback when its notice is lost, or the only schedule with the wake-up off.
+        seconds = runtime.settings.push_interval_seconds
+        if not runtime.settings.push_wake_on_commit:
+            await every(seconds, dispatch_due)
+            return
+        wakeup = live.PushWakeup(runtime.notices)
+        try:
+            await wakeup.open()
+            while True:
+                await dispatch_due(runtime)
+                await wakeup.wait(seconds)
+        finally:
+            await wakeup.close()
+
     await asyncio.gather(
         every(interval_seconds, run_maintenance),
         every(timer_seconds, run_timers),
-        every(runtime.settings.push_interval_seconds, dispatch_due),
+        push(),
     )

@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ class Received:
     project: str
     headers: dict[str, str]  # names in lower case
     body: dict[str, Any]
+    # When the request arrived (``time.perf_counter()`` of this process): latency benchmarks.
+    arrived_at: float = field(default_factory=time.perf_counter)
 
     @property
     def token(self) -> str:

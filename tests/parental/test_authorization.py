@@ -141,6 +141,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/push-tokens"): Access("guardian"),
     ("DELETE", "/v1/push-tokens/{token_id}"): Access("guardian"),
     ("GET", "/v1/notifications"): Access("guardian"),
+    ("GET", "/v1/notifications/stream"): Access("guardian"),
     ("POST", "/v1/notifications/{notification_id}/read"): Access("guardian"),
     ("POST", "/v1/notifications/read"): Access("guardian"),
     # Commands to the child's device: the child's guardians; the audio, its issuer only.

@@ -29,6 +29,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.notifications import live
 from parental.notifications.models import PushOutboxRow
 
 Priority = Literal["high", "normal"]
@@ -140,7 +141,11 @@ async def enqueue_many(session: AsyncSession, notices: Sequence[Notice], *, now:
     statement = (
         insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(_OUTBOX.c.id)
     )
-    return len((await session.execute(statement, values)).scalars().all())
+    added = (await session.execute(statement, values)).scalars().all()
+    # Told to the dispatchers and the recipients' inbox streams once the caller commits.
+    recipients = {value["id"]: n.account_id for value, n in zip(values, notices, strict=True)}
+    live.remember(session, [(row_id, recipients[row_id]) for row_id in added])
+    return len(added)
 
 
 async def claim(
