@@ -23,6 +23,7 @@ from parental.children.router import router as children_router
 from parental.commands.audio_router import audio_routers
 from parental.commands.router import device_router as device_commands_router
 from parental.commands.router import guardian_router as child_commands_router
+from parental.conversations import device_messages_router
 from parental.curation import curation_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
@@ -164,6 +165,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(notification_preferences_router)
     v1.include_router(child_commands_router)
     v1.include_router(device_commands_router)
+    v1.include_router(device_messages_router())
     for router in audio_routers(settings.command_audio_max_bytes):
         v1.include_router(router)
     app.include_router(v1)

@@ -16,6 +16,7 @@ from parental import migrate
 from parental.admin import service as admin
 from parental.app import create_app
 from parental.audit.service import Actor
+from parental.conversations import rekey_all
 from parental.demo import DemoCredentials, seed_demo
 from parental.dns import serve_forever as serve_dns_forever
 from parental.filters_cli import filters_app
@@ -35,9 +36,11 @@ carrier_app = typer.Typer(
     help="What the carrier's systems do, from the command line.", no_args_is_help=True
 )
 admin_app = typer.Typer(help="Staff accounts (curators and admins).", no_args_is_help=True)
+messages_app = typer.Typer(help="Messages the child's devices uploaded.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(carrier_app, name="carrier")
 app.add_typer(admin_app, name="admin")
+app.add_typer(messages_app, name="messages")
 app.add_typer(filters_app, name="filters")
 
 
@@ -110,6 +113,15 @@ def worker(
         run_with_runtime(
             lambda rt: run_forever(rt, interval_seconds=interval, timer_seconds=timers)
         )
+
+
+@messages_app.command("rekey")
+def messages_rekey() -> None:
+    """Re-encrypt every stored message under PARENTAL_MESSAGE_KEY_ID (after adding a new key
+    to PARENTAL_MESSAGE_KEYS); an old key can be removed once this has run."""
+    configure_logging()
+    moved = run_with_runtime(rekey_all)
+    typer.echo(f"re-encrypted {moved} messages")
 
 
 @app.command()

@@ -25,6 +25,7 @@ from parental.notifications.models import DevicePushToken, PushOutboxRow, PushTo
 from parental.notifications.preferences.models import NotificationPreferencesRow
 from telemetry.alarms.models import Alarm, AlarmSettings, LineHandset
 from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
+from telemetry.conversations.models import ConversationMessage
 from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
@@ -46,6 +47,7 @@ __all__ = [
     "Child",
     "ChildAppCategory",
     "CommandAudio",
+    "ConversationMessage",
     "Device",
     "DeviceCommand",
     "DevicePushToken",

@@ -318,6 +318,18 @@ class ParentalSettings(BaseSettings):
     command_audio_retention_hours: int = Field(default=24, ge=1)
     command_retention_days: int = Field(default=30, ge=1)
 
+    # Messages the child's device agent saw in messenger apps: the text, the sender's name and
+    # the conversation's title are sealed with AES-256-GCM under message_key_id, one of
+    # message_keys (id -> base64 of 32 random bytes; keep the old ones until `parental
+    # messages rekey` has moved every row). Without keys, a key derived from the service's
+    # secret is used (the embedded default). Messages go conversation_retention_days after
+    # they were sent.
+    message_keys: dict[str, SecretStr] = {}
+    message_key_id: str | None = None
+    conversation_retention_days: int = Field(default=30, ge=1)
+    conversation_max_future_skew_seconds: int = Field(default=300, ge=0)
+    limit_message_uploads_per_device: str = "120/minute"
+
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:
         if self.sms_backend is SmsBackend.HTTP and not self.sms_gateway_url:

@@ -66,6 +66,7 @@ from parental.usage import send_weekly_summaries
 from telemetry.alarms import handsets as alarm_handsets
 from telemetry.alarms import liveness as alarm_liveness
 from telemetry.alarms import service as alarms
+from telemetry.conversations import service as conversations
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
 from telemetry.usage import service as usage
@@ -103,6 +104,7 @@ class PurgeReport:
     push_tokens: int = 0  # phones whose app has not refreshed its token for push_token_stale_days
     device_commands: int = 0  # commands to children's devices, given command_retention_days ago
     command_audio: int = 0  # listening sessions' recordings, kept command_audio_retention_hours
+    conversation_messages: int = 0  # messages sent conversation_retention_days ago
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -129,6 +131,7 @@ class PurgeReport:
             + self.push_tokens
             + self.device_commands
             + self.command_audio
+            + self.conversation_messages
         )
 
 
@@ -203,6 +206,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             command_audio=await command_audio.purge(session, now=now),
             device_commands=await device_commands.purge(
                 session, before=now - timedelta(days=settings.command_retention_days)
+            ),
+            conversation_messages=await conversations.purge(
+                session, before=now - timedelta(days=settings.conversation_retention_days)
             ),
         )
         await device_commands.sweep_expired(session, now=now)

@@ -166,6 +166,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("PUT", "/v1/device/push-token"): Access("device", {"token": "d:" + "x" * 150}),
     ("DELETE", "/v1/device/push-token"): Access("device"),
     ("GET", "/v1/device/commands"): Access("device"),
+    ("POST", "/v1/device/messages"): Access("device"),
     ("POST", "/v1/device/commands/{command_id}/acks"): Access("device", {"state": "received"}),
     ("PUT", "/v1/device/commands/{command_id}/audio"): Access("device"),
     ("POST", "/v1/device/filter-reports"): Access(
