@@ -40,8 +40,7 @@ from firebase_admin import exceptions, messaging
 from parental.kit.db import transaction
 from parental.notifications import outbox, tokens
 from parental.notifications.fcm import build_message
-from parental.notifications.models import PushOutboxRow
-from parental.notifications.outbox import PushMessage, Settlement, State
+from parental.notifications.outbox import Claimed, PushMessage, Settlement, State
 from parental.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,7 @@ class RoundReport:
 
 @dataclass
 class _Job:
-    row: PushOutboxRow
+    row: Claimed
     message: PushMessage
     delivered: list[str]
     answers: list[Answer] = field(default_factory=list)
@@ -197,19 +196,22 @@ async def dispatch_round(
             elif answer.verdict is Verdict.TOKEN_GONE:
                 gone.add(phone_id)
 
+    outcomes = [
+        (job.row.id, job.settlement or _settle(job, now=now, runtime=runtime, rng=rng))
+        for job in jobs
+    ]
     async with transaction(runtime.sessions) as session:
         report.tokens_removed = await tokens.delete_ids(session, gone)
-        for job in jobs:
-            outcome = job.settlement or _settle(job, now=now, runtime=runtime, rng=rng)
-            if not await outbox.settle(session, job.row, outcome, worker=worker, now=now):
-                log.warning("push row %s was no longer leased to %s", job.row.id, worker)
-                continue
-            if outcome.state is State.SENT:
-                report.sent += 1
-            elif outcome.state is State.FAILED:
-                report.failed += 1
-            else:
-                report.retried += 1
+        ours = await outbox.settle_many(session, outcomes, worker=worker, now=now)
+    for row_id, outcome in outcomes:
+        if row_id not in ours:
+            log.warning("push row %s was no longer leased to %s", row_id, worker)
+        elif outcome.state is State.SENT:
+            report.sent += 1
+        elif outcome.state is State.FAILED:
+            report.failed += 1
+        else:
+            report.retried += 1
     if report.failed or report.retried or report.tokens_removed:
         log.info("push round: %s", report)
     return report
