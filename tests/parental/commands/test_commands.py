@@ -60,7 +60,8 @@ async def test_a_ring_goes_to_the_device_as_a_high_priority_data_message_that_te
     response = await give(client, family, {"kind": "ring"})
     assert response.status_code == 201, response.text
     command = response.json()
-    assert command["state"] == "pending" and command["pushes"] == 1
+    assert command["state"] == "pending"
+    assert command["pushes"] == 1
 
     [received] = await sent_to_device(runtime, fcm)
     message = received.body["message"]
@@ -75,7 +76,8 @@ async def test_a_ring_goes_to_the_device_as_a_high_priority_data_message_that_te
     }
     assert message["android"] == {"priority": "high", "ttl": "60s"}
     headers = message["apns"]["headers"]
-    assert headers["apns-priority"] == "5" and headers["apns-push-type"] == "background"
+    assert headers["apns-priority"] == "5"
+    assert headers["apns-push-type"] == "background"
     assert message["apns"]["payload"] == {"aps": {"content-available": 1}}
 
 
@@ -243,19 +245,22 @@ async def test_the_device_acknowledges_and_the_guardian_sees_the_state(
     assert missing_reason.status_code == 422
 
     received = await ack(client, family, cid, state="received")
-    assert received.status_code == 200 and received.json()["state"] == "received"
+    assert received.status_code == 200
+    assert received.json()["state"] == "received"
     clock.advance(timedelta(seconds=5))
     done = await ack(client, family, cid, state="done")
     assert done.json()["state"] == "done"
     shown = await state(client, family, cid)
     assert shown["state"] == "done"
     assert shown["device_id"] == family.device_id
-    assert shown["finished_at"] is not None and shown["received_at"] < shown["finished_at"]
+    assert shown["finished_at"] is not None
+    assert shown["received_at"] < shown["finished_at"]
 
     again = await ack(client, family, cid, state="done")  # a retry of the same answer
     assert again.status_code == 200
     late = await ack(client, family, cid, state="received")
-    assert late.status_code == 200 and late.json()["state"] == "done"
+    assert late.status_code == 200
+    assert late.json()["state"] == "done"
     changed_mind = await ack(client, family, cid, state="failed", reason="muted")
     assert changed_mind.status_code == 409
     assert changed_mind.json()["error"] == "CommandFinished"
@@ -283,7 +288,8 @@ async def test_a_command_not_finished_in_time_expires(
     await purge_expired(runtime)  # the sweep stores it so
     async with transaction(runtime.sessions) as session:
         row = await session.get(DeviceCommand, uuid.UUID(command["id"]))
-        assert row is not None and row.state == "expired"
+        assert row is not None
+        assert row.state == "expired"
 
 
 async def test_locate_now_is_done_with_a_fresh_fix(
@@ -295,7 +301,8 @@ async def test_locate_now_is_done_with_a_fresh_fix(
     cid = command["id"]
 
     without = await ack(client, family, cid, state="done")
-    assert without.status_code == 409 and without.json()["error"] == "LocateNeedsFix"
+    assert without.status_code == 409
+    assert without.json()["error"] == "LocateNeedsFix"
     stale = await ack(client, family, cid, state="done", fix_time=old_fix.isoformat())
     assert stale.status_code == 409
     never_sent = clock.now() + timedelta(seconds=1)
@@ -317,9 +324,11 @@ async def test_a_listen_is_done_by_its_audio_not_by_an_acknowledgement(
 ) -> None:
     command = (await give(client, family, {"kind": "listen", "seconds": 10})).json()
     response = await ack(client, family, command["id"], state="done")
-    assert response.status_code == 409 and response.json()["error"] == "ListenNeedsAudio"
+    assert response.status_code == 409
+    assert response.json()["error"] == "ListenNeedsAudio"
     failed = await ack(client, family, command["id"], state="failed", reason="no microphone")
-    assert failed.status_code == 200 and failed.json()["state"] == "failed"
+    assert failed.status_code == 200
+    assert failed.json()["state"] == "failed"
 
 
 async def test_every_command_is_in_the_log_the_childs_device_shows(
@@ -378,7 +387,9 @@ async def test_a_revoked_device_gets_no_more_commands(
     client: httpx.AsyncClient, runtime: Runtime, fcm: FakeFcm, family: FamilyWorld
 ) -> None:
     await register_device_token(client, family)
-    revoked = await client.delete(f"/v1/devices/{family.device_id}", headers=family.guardian.headers)
+    revoked = await client.delete(
+        f"/v1/devices/{family.device_id}", headers=family.guardian.headers
+    )
     assert revoked.status_code == 204, revoked.text
     command = (await give(client, family, {"kind": "ring"})).json()
     assert command["pushes"] == 0

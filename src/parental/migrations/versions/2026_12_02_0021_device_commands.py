@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_device_push_tokens_refreshed_at", "device_push_tokens", ["refreshed_at"]
-    )
+    op.create_index("ix_device_push_tokens_refreshed_at", "device_push_tokens", ["refreshed_at"])
     op.create_table(
         "device_commands",
         sa.Column("id", sa.Uuid(), primary_key=True),
