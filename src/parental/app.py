@@ -23,7 +23,11 @@ from parental.children.router import router as children_router
 from parental.commands.audio_router import audio_routers
 from parental.commands.router import device_router as device_commands_router
 from parental.commands.router import guardian_router as child_commands_router
-from parental.conversations import device_messages_router
+from parental.conversations import (
+    child_messages_router,
+    device_messages_router,
+    device_mode_router,
+)
 from parental.curation import curation_router
 from parental.devices.router import device_router, guardian_router
 from parental.families.router import router as families_router
@@ -34,6 +38,7 @@ from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
 from parental.kit.http import BodySizeLimit, install_error_handlers
+from parental.lexicons import conversation_lexicon_router
 from parental.lines.router import router as carrier_router
 from parental.locations import (
     carrier_locations_router,
@@ -166,6 +171,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(child_commands_router)
     v1.include_router(device_commands_router)
     v1.include_router(device_messages_router())
+    v1.include_router(device_mode_router)
+    v1.include_router(child_messages_router())
     for router in audio_routers(settings.command_audio_max_bytes):
         v1.include_router(router)
     app.include_router(v1)
@@ -174,6 +181,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(alarms_carrier_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")
     app.include_router(curation_router(), prefix="/admin/v1")
+    app.include_router(conversation_lexicon_router(), prefix="/admin/v1")
     app.include_router(app_catalogue_router(), prefix="/admin/v1")
     app.include_router(filter_reports_admin_router, prefix="/admin/v1")
     app.include_router(health_router)

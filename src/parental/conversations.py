@@ -1,6 +1,13 @@
 """Wiring conversation safety into the API: who may upload a child's messages (the child's
 paired device, while monitoring applies: 403 afterwards, so nothing is collected past the
-18th birthday or off a child SIM) and the keys that seal them.
+18th birthday or off a child SIM), who reads what of them (the child's guardians, by the
+child's age band: whole conversations while the child is younger than
+``messages_transcripts_under_age``, alerts with excerpts until 18; every read in the audit log
+the child's device shows, and the device is told the mode), and the keys that seal them.
+
+An upload is classified with the curators' lexicon in force; risky messages raise alerts
+(grouped per conversation and label), which become the guardians' notifications in the
+upload's transaction.
 
 The cipher is built once per set of keys: from ``message_keys`` and ``message_key_id``, or,
 with none set (the embedded default), from a key derived from the service's secret. The
@@ -10,26 +17,38 @@ they survive a rotation of the message keys.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 from fastapi import APIRouter
 
+from parental.auth.errors import InvalidAccessToken
+from parental.children import repository as children_repository
 from parental.children import service as children
-from parental.children.acting import ChildDevice
-from parental.children.errors import MonitoringInactive
+from parental.children.acting import ChildDevice, ChildGuardian, guardian_of_child
+from parental.children.errors import ChildNotFound, MonitoringInactive
+from parental.children.models import Child
+from parental.children.monitoring import local_today
 from parental.deps import RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.db import transaction
-from parental.kit.errors import TooManyRequests
+from parental.kit.errors import TooManyRequests, error_responses
+from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 from telemetry.conversations import service
+from telemetry.conversations.classify import Classifier
 from telemetry.conversations.crypto import MessageCipher, decode_key, derived_key
-from telemetry.conversations.router import create_device_router
-from telemetry.conversations.service import Labeler, Limits
+from telemetry.conversations.lexicons import in_force
+from telemetry.conversations.reading import mode_for
+from telemetry.conversations.router import create_device_router, create_guardian_router
+from telemetry.conversations.schemas import DeviceMessagesModeRead, MessagesMode
+from telemetry.conversations.service import Limits
 
 LOCAL_KEY_ID = "local"
 
@@ -71,9 +90,21 @@ class MessageUploader(ChildDevice):
     def limits(self) -> Limits:
         return conversation_limits(self.runtime)
 
+    classifier: Classifier | None = None
+
     @property
-    def labeler(self) -> Labeler | None:
-        return None
+    def alert_window(self) -> timedelta:
+        return timedelta(minutes=self.runtime.settings.message_alert_group_minutes)
+
+    async def announce(self, events: Sequence[Event]) -> None:
+        """Commit, then publish: the guardians' notifications are written in the same
+        transaction (``notify``), the bus hears of the alerts once they are stored."""
+        if not events:
+            return
+        await notify(self.session, self.runtime, events)
+        await self.session.commit()
+        for event in events:
+            await self.runtime.bus.publish(event)
 
 
 async def message_uploader(
@@ -84,7 +115,60 @@ async def message_uploader(
     rule = Rule("message-upload:device", runtime.settings.limit_message_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
     child = await children.monitored_child(session, device.child_id, runtime.clock.now())
-    return MessageUploader(session, runtime, child, device.id)
+    # The curators' lexicon in force (the packaged one until they publish their own).
+    return MessageUploader(session, runtime, child, device.id, await in_force(session))
+
+
+def birthday(birthdate: date, age: int) -> date:
+    """The day the child turns ``age`` (29 February: the 28th, as for the 18th birthday)."""
+    try:
+        return birthdate.replace(year=birthdate.year + age)
+    except ValueError:
+        return date(birthdate.year + age, 2, 28)
+
+
+def messages_mode(runtime: Runtime, child: Child, *, active: bool) -> MessagesMode:
+    settings = runtime.settings
+    return mode_for(
+        child.birthdate,
+        local_today(runtime.clock.now(), child.timezone),
+        transcripts_under_age=settings.messages_transcripts_under_age,
+        active=active,
+    )
+
+
+@dataclass
+class GuardianViewer(ChildGuardian):
+    """The ``Viewer`` of ``telemetry.conversations.router``."""
+
+    @property
+    def cipher(self) -> MessageCipher:
+        return message_cipher(self.runtime)
+
+    @property
+    def mode(self) -> MessagesMode:
+        return messages_mode(self.runtime, self.child, active=True)
+
+    async def viewed(self, action: str, details: dict[str, Any]) -> None:
+        await children.monitored_read(
+            self.session,
+            self.child,
+            self.account,
+            now=self.now(),
+            action=action,
+            ip=self.ip,
+            details=details,
+        )
+
+
+guardian_viewer = guardian_of_child(GuardianViewer)
+
+
+def child_messages_router() -> APIRouter:
+    return create_guardian_router(
+        viewer=guardian_viewer,
+        caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive),
+    )
 
 
 def device_messages_router() -> APIRouter:
@@ -105,3 +189,24 @@ async def rekey_all(runtime: Runtime, *, batch: int = 500) -> int:
         moved += done
         if done < batch:
             return moved
+
+
+device_mode_router = APIRouter(tags=["device agent"])
+
+
+@device_mode_router.get("/device/messages/mode", responses=error_responses(InvalidDeviceToken))
+async def get_device_messages_mode(
+    device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
+) -> DeviceMessagesModeRead:
+    """What the child's guardians may see of the child's messages now (the device shows it):
+    whole conversations, alerts with excerpts, or nothing; and until when."""
+    child = await children_repository.get(session, device.child_id)
+    assert child is not None
+    status = await children.monitoring_of(session, child, runtime.clock.now())
+    band_end = birthday(child.birthdate, runtime.settings.messages_transcripts_under_age)
+    mode = messages_mode(runtime, child, active=status.active)
+    return DeviceMessagesModeRead(
+        mode=mode,
+        transcripts_until=band_end if mode is MessagesMode.TRANSCRIPTS else None,
+        alerts_until=status.ends_on,
+    )

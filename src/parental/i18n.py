@@ -123,6 +123,58 @@ _MESSAGES: dict[str, dict[Locale, str]] = {
         "en": "At {time} a site about self-harm or suicide was blocked on {child}'s phone. "
         "Talk to {child} calmly; the app has advice and helplines.",
     },
+    "push.messages.self_harm.title": {
+        "kk": "{child}: қолдауыңыз керек болуы мүмкін",
+        "ru": "{child}: возможно, нужна ваша поддержка",
+        "en": "{child} may need your support",
+    },
+    "push.messages.self_harm.body": {
+        "kk": "{time}: {app} қосымшасындағы хабарламада өзіне зиян келтіру не суицид туралы "
+        "сөз бар. Үзіндісі қосымшада; баламен сабырмен сөйлесіңіз.",
+        "ru": "В {time} в переписке в {app} есть слова о самоповреждении или суициде. "
+        "Отрывок в приложении; спокойно поговорите с ребёнком.",
+        "en": "At {time} a message in {app} speaks of self-harm or suicide. "
+        "The excerpt is in the app; talk to {child} calmly.",
+    },
+    "push.messages.risk.title": {
+        "kk": "{child}: қауіпті хабарлама",
+        "ru": "{child}: тревожное сообщение",
+        "en": "{child}: a worrying message",
+    },
+    "push.messages.risk.body_drugs": {
+        "kk": "{time}: {app} қосымшасындағы хабарлама есірткі туралы. Үзіндісі қосымшада.",
+        "ru": "В {time} в переписке в {app} речь о наркотиках. Отрывок в приложении.",
+        "en": "At {time} a message in {app} is about drugs. The excerpt is in the app.",
+    },
+    "push.messages.risk.body_bullying": {
+        "kk": "{time}: {app} қосымшасында балаға қорлау не қорқыту болуы мүмкін. "
+        "Үзіндісі қосымшада.",
+        "ru": "В {time} в переписке в {app} похоже на травлю или оскорбления. "
+        "Отрывок в приложении.",
+        "en": "At {time} a message in {app} looks like bullying. The excerpt is in the app.",
+    },
+    "push.messages.risk.body_grooming": {
+        "kk": "{time}: {app} қосымшасында бейтаныс адам баланы құпияға не кездесуге "
+        "көндіруі мүмкін. Үзіндісі қосымшада.",
+        "ru": "В {time} в переписке в {app} кто-то, возможно, склоняет ребёнка к секретам "
+        "или встрече. Отрывок в приложении.",
+        "en": "At {time} someone in {app} may be pressing {child} into secrets or a meeting. "
+        "The excerpt is in the app.",
+    },
+    "push.messages.risk.body_violence": {
+        "kk": "{time}: {app} қосымшасындағы хабарламада зорлық-зомбылық не қорқыту бар. "
+        "Үзіндісі қосымшада.",
+        "ru": "В {time} в переписке в {app} есть угрозы или насилие. Отрывок в приложении.",
+        "en": "At {time} a message in {app} speaks of violence or threats. "
+        "The excerpt is in the app.",
+    },
+    "push.messages.risk.body_sexual": {
+        "kk": "{time}: {app} қосымшасындағы хабарлама жасына сай емес жыныстық мазмұнда. "
+        "Үзіндісі қосымшада.",
+        "ru": "В {time} в переписке в {app} сообщение сексуального характера. "
+        "Отрывок в приложении.",
+        "en": "At {time} a message in {app} has sexual content. The excerpt is in the app.",
+    },
     "push.filter.unblock_request.title": {
         "kk": "{child} сайтты ашуды сұрайды",
         "ru": "{child} просит открыть сайт",

@@ -25,7 +25,8 @@ from parental.notifications.models import DevicePushToken, PushOutboxRow, PushTo
 from parental.notifications.preferences.models import NotificationPreferencesRow
 from telemetry.alarms.models import Alarm, AlarmSettings, LineHandset
 from telemetry.alarms.models import DeviceStatus as AlarmDeviceStatus
-from telemetry.conversations.models import ConversationMessage
+from telemetry.conversations.lexicons.models import ConversationLexicon
+from telemetry.conversations.models import ConversationMessage, MessageAlert
 from telemetry.geofences.models import Place as GeofencePlace
 from telemetry.geofences.models import PlaceEventRow as GeofenceEvent
 from telemetry.locations.models import LocationFix
@@ -47,6 +48,7 @@ __all__ = [
     "Child",
     "ChildAppCategory",
     "CommandAudio",
+    "ConversationLexicon",
     "ConversationMessage",
     "Device",
     "DeviceCommand",
@@ -71,6 +73,7 @@ __all__ = [
     "LineBinding",
     "LineHandset",
     "LocationFix",
+    "MessageAlert",
     "NotificationPreferencesRow",
     "PairingCode",
     "PushOutboxRow",

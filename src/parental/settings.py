@@ -329,6 +329,14 @@ class ParentalSettings(BaseSettings):
     conversation_retention_days: int = Field(default=30, ge=1)
     conversation_max_future_skew_seconds: int = Field(default=300, ge=0)
     limit_message_uploads_per_device: str = "120/minute"
+    # Risky messages of one label in one conversation within message_alert_group_minutes of
+    # each other are one alert (the guardians are told once); alerts are kept
+    # message_alert_retention_days. Guardians read whole conversations only while the child
+    # is younger than messages_transcripts_under_age (the carrier's band; older children's
+    # guardians get alerts with excerpts only, and nothing from 18).
+    message_alert_group_minutes: int = Field(default=60, ge=1)
+    message_alert_retention_days: int = Field(default=90, ge=1)
+    messages_transcripts_under_age: int = Field(default=13, ge=0, le=18)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

@@ -24,8 +24,10 @@ change (each app's install answer in force stays, without its texts), tasks
 ``push_outbox_retention_days`` after they were written, guardians' phone tokens
 ``push_token_stale_days`` after the app last refreshed them; the push outbox is dispatched
 as soon as a commit wrote to it (``parental.notifications.live``), and every
-``push_interval_seconds`` in case that notice was lost (``parental.notifications.dispatcher``). The recording of a
-listening session goes ``command_audio_retention_hours`` after it was uploaded.
+``push_interval_seconds`` in case that notice was lost (``parental.notifications.dispatcher``).
+The recording of a listening session goes ``command_audio_retention_hours`` after it was
+uploaded; messages ``conversation_retention_days`` after they were sent, alerts on them
+``message_alert_retention_days`` after they were raised.
 
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
@@ -66,6 +68,7 @@ from parental.usage import send_weekly_summaries
 from telemetry.alarms import handsets as alarm_handsets
 from telemetry.alarms import liveness as alarm_liveness
 from telemetry.alarms import service as alarms
+from telemetry.conversations import alerts as message_alerts
 from telemetry.conversations import service as conversations
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
@@ -105,6 +108,7 @@ class PurgeReport:
     device_commands: int = 0  # commands to children's devices, given command_retention_days ago
     command_audio: int = 0  # listening sessions' recordings, kept command_audio_retention_hours
     conversation_messages: int = 0  # messages sent conversation_retention_days ago
+    message_alerts: int = 0  # alerts on risky messages, raised message_alert_retention_days ago
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -132,6 +136,7 @@ class PurgeReport:
             + self.device_commands
             + self.command_audio
             + self.conversation_messages
+            + self.message_alerts
         )
 
 
@@ -209,6 +214,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             conversation_messages=await conversations.purge(
                 session, before=now - timedelta(days=settings.conversation_retention_days)
+            ),
+            message_alerts=await message_alerts.purge(
+                session, before=now - timedelta(days=settings.message_alert_retention_days)
             ),
         )
         await device_commands.sweep_expired(session, now=now)

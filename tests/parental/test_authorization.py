@@ -149,6 +149,11 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/commands"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/commands/{command_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/commands/{command_id}/audio"): Access("guardian"),
+    # The child's messages: alerts for every guardian of the child, transcripts by age band.
+    ("GET", "/v1/children/{child_id}/message-alerts"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/message-alerts/{alert_id}"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/conversations"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/conversations/{conversation}/messages"): Access("guardian"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),
@@ -167,6 +172,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("DELETE", "/v1/device/push-token"): Access("device"),
     ("GET", "/v1/device/commands"): Access("device"),
     ("POST", "/v1/device/messages"): Access("device"),
+    ("GET", "/v1/device/messages/mode"): Access("device"),
     ("POST", "/v1/device/commands/{command_id}/acks"): Access("device", {"state": "received"}),
     ("PUT", "/v1/device/commands/{command_id}/audio"): Access("device"),
     ("POST", "/v1/device/filter-reports"): Access(
@@ -271,6 +277,22 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/admin/v1/filter/versions/{number}"): Access("staff"),
     ("GET", "/admin/v1/filter/versions/{number}/diff"): Access("staff"),
     ("POST", "/admin/v1/filter/versions/{number}/rollback"): Access("staff"),
+    ("GET", "/admin/v1/conversation-lexicon/versions"): Access("staff"),
+    ("POST", "/admin/v1/conversation-lexicon/versions"): Access(
+        "staff",
+        {
+            "lexicon": {
+                "version": "t.1",
+                "rules": [{"id": "d.w", "label": "drugs", "severity": "low", "forms": ["weed"]}],
+            }
+        },
+    ),
+    ("GET", "/admin/v1/conversation-lexicon/in-force"): Access("staff"),
+    ("GET", "/admin/v1/conversation-lexicon/versions/{number}"): Access("staff"),
+    ("POST", "/admin/v1/conversation-lexicon/versions/{number}/publish"): Access("staff"),
+    ("POST", "/admin/v1/conversation-lexicon/versions/{number}/rollback"): Access("staff"),
+    ("GET", "/admin/v1/conversation-lexicon/versions/{number}/diff"): Access("staff"),
+    ("POST", "/admin/v1/conversation-lexicon/explain"): Access("staff", {"text": "hello"}),
     ("GET", "/admin/v1/apps"): Access("staff"),
     ("POST", "/admin/v1/apps/import"): Access("staff"),
     ("GET", "/admin/v1/apps/{app}"): Access("staff"),
@@ -333,6 +355,8 @@ class Victim:
     push_token_id: str
     notification_id: str
     command_id: str
+    alert_id: str
+    conversation: str
 
 
 @pytest.fixture
@@ -388,6 +412,23 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         json={"kind": "ring"},
     )
     assert command.status_code == 201, command.text
+    risky = {
+        "app": "org.telegram.messenger",
+        "conversation_id": "their-chat",
+        "message_id": "1",
+        "direction": "incoming",
+        "text": "хочу покончить с собой",
+        "sent_at": runtime.clock.now().isoformat(),
+    }
+    sent = await client.post(
+        "/v1/device/messages", headers=other_family.device_headers, json={"messages": [risky]}
+    )
+    assert sent.json()["accepted"] == 1, sent.text
+    alerted = await client.get(
+        f"/v1/children/{other_family.child_id}/message-alerts",
+        headers=other_family.guardian.headers,
+    )
+    [alert] = alerted.json()["items"]
     return Victim(
         other_family,
         invited.json()["id"],
@@ -399,6 +440,8 @@ async def victim(client: httpx.AsyncClient, runtime: Runtime, other_family: Fami
         phone.json()["id"],
         told.json()["items"][0]["id"],
         command.json()["id"],
+        alert["id"],
+        alert["conversation"],
     )
 
 
@@ -419,6 +462,8 @@ def foreign_urls(path: str, own: FamilyWorld, victim: Victim) -> list[str]:
         "token_id": victim.push_token_id,
         "notification_id": victim.notification_id,
         "command_id": victim.command_id,
+        "alert_id": victim.alert_id,
+        "conversation": victim.conversation,
         "app": "com.whatsapp",
     }
     mine = {"family_id": own.family_id, "child_id": own.child_id}
@@ -493,13 +538,13 @@ async def test_a_guardian_never_reaches_another_familys_objects(
     phones = await client.get("/v1/push-tokens", headers=theirs)
     assert [t["id"] for t in phones.json()["items"]] == [victim.push_token_id]
     told = await client.get("/v1/notifications", headers=theirs)
-    assert [(n["id"], n["read_at"]) for n in told.json()["items"]] == [
-        (victim.notification_id, None)
+    assert sorted((n["kind"], n["read_at"]) for n in told.json()["items"]) == [
+        ("messages.self_harm", None),
+        ("screen_time.extra_time_request", None),
     ]
+    assert victim.notification_id in {n["id"] for n in told.json()["items"]}
     commands = await client.get(f"/v1/children/{victim.world.child_id}/commands", headers=theirs)
-    assert [(c["id"], c["kind"]) for c in commands.json()["items"]] == [
-        (victim.command_id, "ring")
-    ]
+    assert [(c["id"], c["kind"]) for c in commands.json()["items"]] == [(victim.command_id, "ring")]
     codes = await client.get(f"/v1/children/{victim.world.child_id}/audit-events", headers=theirs)
     assert "device.pairing_code_created" in [e["action"] for e in codes.json()["items"]]
     assert sum(e["actor_id"] == family.guardian.account_id for e in codes.json()["items"]) == 0

@@ -8,8 +8,8 @@ Pure: no I/O. For each kind:
 - ``ttl``: how long FCM keeps trying to reach an offline phone before the notice is stale.
 - ``collapse_key``: notices with the same key replace each other on a phone that was offline
   (the latest battery level, not every reading); ``None`` for notices that must each arrive.
-- ``through_quiet_hours``: SOS, a child not arriving where expected and a self-harm block are
-  sent at once even in the guardian's quiet hours.
+- ``through_quiet_hours``: SOS, a child not arriving where expected, a self-harm block and a
+  message about self-harm are sent at once even in the guardian's quiet hours.
 - ``may_switch_off``: a guardian may turn any kind off except SOS and self-harm: the child asked
   for help, or may need it.
 
@@ -31,6 +31,7 @@ from filters.activity.events import SelfHarmBlocked
 from filters.unblock.events import UnblockRequested
 from parental.kit.events import Event
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
+from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -57,6 +58,8 @@ NotifiableEvent = (
     | TaskDone
     | ScreenTimeLimitReached
     | WeeklyUsageSummary
+    | SelfHarmMessage
+    | RiskyMessage
 )
 
 _HOUR = timedelta(hours=1)
@@ -99,6 +102,16 @@ KINDS: tuple[Kind, ...] = (
     Kind("screen_time.task_done", TaskDone, "normal", 24 * _HOUR),
     Kind("screen_time.limit_reached", ScreenTimeLimitReached, "normal", 4 * _HOUR),
     Kind("usage.weekly_summary", WeeklyUsageSummary, "normal", 72 * _HOUR),
+    # A risky message in the child's conversations: self-harm like the blocked site.
+    Kind(
+        "messages.self_harm",
+        SelfHarmMessage,
+        "high",
+        24 * _HOUR,
+        through_quiet_hours=True,
+        may_switch_off=False,
+    ),
+    Kind("messages.risk", RiskyMessage, "high", 24 * _HOUR),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
@@ -145,6 +158,8 @@ def _event_id(event: NotifiableEvent) -> str:
             return str(event.notice_id)
         case WeeklyUsageSummary():
             return f"{event.child_id}:{event.week_start.isoformat()}"
+        case SelfHarmMessage() | RiskyMessage():
+            return str(event.alert_id)  # grouped per conversation and label already
 
 
 def collapse_key(event: NotifiableEvent) -> str | None:

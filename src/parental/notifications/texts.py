@@ -12,8 +12,8 @@ picks the variant and fills it in:
   a place's, a task's) are shortened with "…" until it fits;
 - ``data``: strings only (FCM's rule), the kind and the ids the app needs to open the screen.
 
-A self-harm notice names no site: a phone's lock screen is read by others, and the app shows
-the details to the guardian.
+A self-harm notice names no site, and a message alert quotes nothing: a phone's lock screen is
+read by others, and the app shows the details to the guardian.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from filters.unblock.events import UnblockRequested
 from parental import i18n
 from parental.notifications.kinds import NotifiableEvent, kind_of
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
+from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -110,6 +111,13 @@ def render(
             data |= {"notice_id": str(event.notice_id), "day": event.day.isoformat()}
         case WeeklyUsageSummary():
             return _weekly(event, child_name, locale, data)
+        case SelfHarmMessage() | RiskyMessage():
+            # What was written stays out of the notice: the app shows the excerpt, and the
+            # child's device shows that the guardian looked.
+            values |= {"time": _clock(event.sent_at, zone), "app": _app_name(event.app)}
+            if isinstance(event, RiskyMessage):
+                variant = f"body_{event.label}"
+            data |= {"alert_id": str(event.alert_id), "label": event.label}
     prefix = f"push.{kind.name}."
     return Rendered(
         title=_fit(prefix + "title", locale, TITLE_MAX, values),
@@ -181,3 +189,22 @@ def _fit(key: str, locale: i18n.Locale, limit: int, values: dict[str, str]) -> s
         values[name] = longest[:keep].rstrip() + "…"
         text = i18n.text(key, locale, **values)
     return text
+
+
+_KNOWN_APPS = {
+    "org.telegram.messenger": "Telegram",
+    "ph.telegra.Telegraph": "Telegram",
+    "com.whatsapp": "WhatsApp",
+    "net.whatsapp.WhatsApp": "WhatsApp",
+    "com.instagram.android": "Instagram",
+    "com.burbn.instagram": "Instagram",
+    "com.vkontakte.android": "VK",
+    "com.discord": "Discord",
+    "com.snapchat.android": "Snapchat",
+    "com.zhiliaoapp.musically": "TikTok",
+}
+
+
+def _app_name(app: str) -> str:
+    """A messenger's usual name, or its id."""
+    return _KNOWN_APPS.get(app, app)

@@ -7,7 +7,8 @@ most 200.
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -101,3 +102,64 @@ class StoredMessage(BaseModel):
     sent_at: datetime
     attachment: Attachment | None
     labels: list[str]
+
+
+class MessagesMode(StrEnum):
+    """What the guardians may see of the child's messages, by the child's age band."""
+
+    TRANSCRIPTS = "transcripts"  # whole conversations, and alerts
+    ALERTS = "alerts"  # alerts with excerpts only
+    OFF = "off"  # nothing (18, or monitoring no longer applies)
+
+
+class MessageAlertRead(BaseModel):
+    id: uuid.UUID
+    label: str = Field(description="self_harm, drugs, bullying, grooming, violence or sexual.")
+    severity: str
+    app: str
+    conversation: str = Field(description="The conversation's key (for its transcript).")
+    direction: Direction
+    sent_at: datetime = Field(description="The first risky message's time.")
+    last_at: datetime = Field(description="The latest one grouped into this alert.")
+    messages: int = Field(description="Risky messages of this label grouped into it.")
+    created_at: datetime
+
+
+class MessageAlertDetail(MessageAlertRead):
+    excerpt: str = Field(description="The words around the trigger in the first message.")
+    rule_id: str = Field(description="The lexicon rule that fired (to report a false alarm).")
+
+
+class MessageAlertPage(BaseModel):
+    mode: MessagesMode
+    items: list[MessageAlertRead]
+    next_cursor: str | None
+
+
+class ConversationRead(BaseModel):
+    conversation: str
+    app: str
+    title: str | None
+    messages: int
+    last_at: datetime
+    labels: list[str] = Field(description="Labels the classifier gave any of its messages.")
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationRead]
+
+
+class TranscriptRead(BaseModel):
+    conversation: str
+    items: list[StoredMessage]
+    next_cursor: str | None
+
+
+class DeviceMessagesModeRead(BaseModel):
+    """What the child's device shows about message monitoring."""
+
+    mode: MessagesMode
+    transcripts_until: date | None = Field(
+        description="The day guardians stop seeing whole conversations (alerts only after)."
+    )
+    alerts_until: date = Field(description="The 18th birthday: nothing is seen from then.")

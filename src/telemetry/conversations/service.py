@@ -3,7 +3,8 @@
 ``ingest`` screens each item (a text over ``MAX_TEXT``, nothing at all, too far in the future
 or older than the retention: refused with a reason, the rest of the batch kept), names it by
 the keyed hashes of its conversation and message ids, seals what it says, labels its text
-with the classifier given (if any), and inserts the batch in one statement that skips what
+with the classifier given (its hits, with spans and rules, are kept in clear: they say which
+rule fired where, not what was written), and inserts the batch in one statement that skips what
 the device sent before (its identity is unique per device, app, conversation and message).
 ``purge`` deletes messages older than the retention; ``rekey`` moves old rows to the current
 key in batches.
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from telemetry.conversations.alerts import Flagged
+from telemetry.conversations.classify import hit_as_dict
 from telemetry.conversations.crypto import MessageCipher, Sealed
 from telemetry.conversations.models import ConversationMessage
 from telemetry.conversations.schemas import (
@@ -37,7 +40,9 @@ from telemetry.conversations.schemas import (
 _TABLE = ConversationMessage.metadata.tables[ConversationMessage.__tablename__]
 _IDENTITY = ["device_id", "app", "conversation_hash", "message_hash"]
 
-Labeler = Callable[[str], list[str]]
+
+class Classifies(Protocol):
+    def classify(self, text: str) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,15 @@ async def ingest(
     items: Sequence[MessageCreate],
     now: datetime,
     limits: Limits,
-    labeler: Labeler | None = None,
-) -> MessageBatchResult:
+    classifier: Classifies | None = None,
+) -> tuple[MessageBatchResult, list[Flagged]]:
+    """Store what is new of ``items``; the per-item answer and the stored messages the
+    classifier found something in (for ``alerts.raise_alerts``)."""
     results: list[ItemResult | None] = [None] * len(items)
     rows: list[dict[str, Any]] = []
     row_index: dict[uuid.UUID, int] = {}
     seen: dict[tuple[str, str, str], int] = {}
+    flagged: dict[uuid.UUID, Flagged] = {}
     for index, item in enumerate(items):
         reason = screen(item, now=now, limits=limits)
         if reason is not None:
@@ -111,8 +119,24 @@ async def ingest(
             "sent_at": item.sent_at,
             "received_at": now,
             "attachment": item.attachment.value if item.attachment else None,
-            "labels": sorted(set(labeler(item.text))) if labeler and item.text else [],
         }
+        hits = (
+            [hit_as_dict(h) for h in classifier.classify(item.text)]
+            if classifier and item.text
+            else []
+        )
+        row["hits"] = [{k: v for k, v in h.items() if k != "form"} for h in hits]
+        row["labels"] = sorted({h["label"] for h in hits})
+        if hits:
+            assert item.text is not None
+            flagged[row["id"]] = Flagged(
+                app=item.app,
+                conversation_hash=conversation,
+                direction=item.direction.value,
+                sent_at=item.sent_at,
+                text=item.text,
+                hits=hits,
+            )
         sealed = cipher.seal(_content(item), aad=aad(row))
         row["key_id"], row["sealed"] = sealed.key_id, sealed.blob
         rows.append(row)
@@ -129,12 +153,14 @@ async def ingest(
         status = ItemStatus.ACCEPTED if row_id in stored else ItemStatus.DUPLICATE
         results[index] = ItemResult(index=index, status=status)
     done = [r for r in results if r is not None]
-    return MessageBatchResult(
+    answer = MessageBatchResult(
         accepted=sum(r.status is ItemStatus.ACCEPTED for r in done),
         duplicate=sum(r.status is ItemStatus.DUPLICATE for r in done),
         rejected=sum(r.status is ItemStatus.REJECTED for r in done),
         items=done,
     )
+    # A message sent again was judged when it was first stored.
+    return answer, [f for row_id, f in flagged.items() if row_id in stored]
 
 
 def open_message(cipher: MessageCipher, row: ConversationMessage) -> StoredMessage:

@@ -12,6 +12,7 @@ from filters.activity.events import SelfHarmBlocked
 from filters.unblock.events import UnblockRequested
 from parental.notifications.kinds import NotifiableEvent
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
+from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -151,5 +152,23 @@ def sample_events() -> list[NotifiableEvent]:
                     share=0.53,
                 )
             ],
+        ),
+        SelfHarmMessage(
+            occurred_at=AT,
+            alert_id=uid(20),
+            child_id=CHILD,
+            label="self_harm",
+            severity="high",
+            app="org.telegram.messenger",
+            sent_at=AT - timedelta(minutes=2),
+        ),
+        RiskyMessage(
+            occurred_at=AT,
+            alert_id=uid(21),
+            child_id=CHILD,
+            label="grooming",
+            severity="medium",
+            app="com.whatsapp",
+            sent_at=AT - timedelta(minutes=3),
         ),
     ]

@@ -40,6 +40,8 @@ NAMES = [
     "screen_time.task_done",
     "screen_time.limit_reached",
     "usage.weekly_summary",
+    "messages.self_harm",
+    "messages.risk",
 ]
 
 
@@ -61,9 +63,9 @@ def test_an_event_guardians_are_not_told_about_has_no_kind() -> None:
 
 
 def test_sos_and_self_harm_always_go_through_and_cannot_be_switched_off() -> None:
-    assert {"alarm.sos", "filter.self_harm"} == ALWAYS_ON
+    assert {"alarm.sos", "filter.self_harm", "messages.self_harm"} == ALWAYS_ON
     through = {k.name for k in KINDS if k.through_quiet_hours}
-    assert through == {"alarm.sos", "filter.self_harm", "place.not_arrived"}
+    assert through == {"alarm.sos", "filter.self_harm", "messages.self_harm", "place.not_arrived"}
     # "Not arrived" goes through quiet hours, but a guardian may turn it off.
     assert BY_NAME["place.not_arrived"].may_switch_off
 
@@ -138,6 +140,8 @@ def test_collapse_keys() -> None:
         "screen_time.extra_time_request",
         "screen_time.app_install_request",
         "screen_time.task_done",
+        "messages.self_harm",
+        "messages.risk",
     }
     assert {name for name, key in by_kind.items() if key is None} == never
     for key in by_kind.values():

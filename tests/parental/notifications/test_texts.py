@@ -113,6 +113,18 @@ def test_self_harm_names_no_site_on_the_lock_screen() -> None:
         assert "host" not in out.data
 
 
+def test_a_message_alert_quotes_nothing_and_names_the_app() -> None:
+    grooming = rendered(by_kind("messages.risk"), "ru")
+    assert grooming.body.startswith("В 13:57 в переписке в WhatsApp")
+    assert "встрече" in grooming.body
+    assert grooming.data["label"] == "grooming"
+    assert grooming.data["alert_id"] == "00000000-0000-0000-0000-000000001015"
+    harm = rendered(by_kind("messages.self_harm"), "en")
+    assert harm.title.endswith("may need your support")
+    assert "Telegram" in harm.body
+    assert "13:58" in harm.body
+
+
 def test_data_carries_the_ids_to_open_the_screen() -> None:
     sos = rendered(by_kind("alarm.sos"), "en").data
     assert set(sos) == {"kind", "child_id", "alarm_id", "device_id"}

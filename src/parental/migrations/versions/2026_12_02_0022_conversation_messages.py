@@ -1,4 +1,5 @@
-"""conversation messages: what the child's device agent saw in messenger apps, sealed
+"""conversation messages: what the child's device agent saw in messenger apps, sealed, and
+the alerts raised on risky ones
 
 Revision ID: 20261202_0022
 Revises: 20261202_0021
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(16), nullable=False),
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("labels", JSON, nullable=False),
+        sa.Column("hits", JSON, nullable=False),
         sa.UniqueConstraint(
             "device_id",
             "app",
@@ -52,9 +54,39 @@ def upgrade() -> None:
     )
     op.create_index("ix_conversation_messages_sent_at", "conversation_messages", ["sent_at"])
     op.create_index("ix_conversation_messages_key_id", "conversation_messages", ["key_id"])
+    op.create_table(
+        "message_alerts",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("child_id", sa.Uuid(), nullable=False),
+        sa.Column("app", sa.String(255), nullable=False),
+        sa.Column("conversation_hash", sa.String(64), nullable=False),
+        sa.Column("label", sa.String(16), nullable=False),
+        sa.Column("severity", sa.String(8), nullable=False),
+        sa.Column("rule_id", sa.String(100), nullable=False),
+        sa.Column("direction", sa.String(8), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("messages", sa.Integer(), nullable=False),
+        sa.Column("key_id", sa.String(16), nullable=False),
+        sa.Column("sealed_excerpt", sa.LargeBinary(), nullable=False),
+    )
+    op.create_index(
+        "ix_message_alerts_child_created", "message_alerts", ["child_id", "created_at", "id"]
+    )
+    op.create_index(
+        "ix_message_alerts_group",
+        "message_alerts",
+        ["child_id", "conversation_hash", "label", "last_at"],
+    )
+    op.create_index("ix_message_alerts_created_at", "message_alerts", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_message_alerts_created_at", table_name="message_alerts")
+    op.drop_index("ix_message_alerts_group", table_name="message_alerts")
+    op.drop_index("ix_message_alerts_child_created", table_name="message_alerts")
+    op.drop_table("message_alerts")
     op.drop_index("ix_conversation_messages_key_id", table_name="conversation_messages")
     op.drop_index("ix_conversation_messages_sent_at", table_name="conversation_messages")
     op.drop_index("ix_conversation_messages_child_sent", table_name="conversation_messages")

@@ -1,0 +1,168 @@
+"""What guardians read of a child's messages: alerts (with their excerpts one at a time) for
+every child under 18, whole conversations only for the youngest (``MessagesMode``). The
+callers check the mode and write the audit rows; this module only reads and opens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parental.kit.paging import decode_cursor, encode_cursor
+from telemetry.conversations.alerts import open_excerpt
+from telemetry.conversations.crypto import MessageCipher
+from telemetry.conversations.errors import ConversationNotFound, MessageAlertNotFound
+from telemetry.conversations.models import ConversationMessage, MessageAlert
+from telemetry.conversations.schemas import (
+    ConversationRead,
+    MessageAlertDetail,
+    MessageAlertRead,
+    MessagesMode,
+    StoredMessage,
+)
+from telemetry.conversations.service import open_message
+
+
+def mode_for(
+    birthdate: date, today: date, *, transcripts_under_age: int, active: bool
+) -> MessagesMode:
+    """The mode for a child born on ``birthdate``, on ``today`` (the child's local date)."""
+    if not active:
+        return MessagesMode.OFF
+    age = (
+        today.year - birthdate.year - ((today.month, today.day) < (birthdate.month, birthdate.day))
+    )
+    if age >= 18:
+        return MessagesMode.OFF
+    return MessagesMode.TRANSCRIPTS if age < transcripts_under_age else MessagesMode.ALERTS
+
+
+def alert_read(alert: MessageAlert) -> MessageAlertRead:
+    return MessageAlertRead(
+        id=alert.id,
+        label=alert.label,
+        severity=alert.severity,
+        app=alert.app,
+        conversation=alert.conversation_hash,
+        direction=alert.direction,  # type: ignore[arg-type]
+        sent_at=alert.sent_at,
+        last_at=alert.last_at,
+        messages=alert.messages,
+        created_at=alert.created_at,
+    )
+
+
+async def alerts_page(
+    session: AsyncSession, child_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[MessageAlertRead], str | None]:
+    """The child's alerts, newest first."""
+    query = select(MessageAlert).where(MessageAlert.child_id == child_id)
+    if cursor is not None:
+        at, last = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                MessageAlert.created_at < at,
+                and_(MessageAlert.created_at == at, MessageAlert.id < last),
+            )
+        )
+    query = query.order_by(MessageAlert.created_at.desc(), MessageAlert.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return [alert_read(r) for r in rows], next_cursor
+
+
+async def alert_detail(
+    session: AsyncSession, cipher: MessageCipher, child_id: uuid.UUID, alert_id: uuid.UUID
+) -> MessageAlertDetail:
+    alert = await session.get(MessageAlert, alert_id)
+    if alert is None or alert.child_id != child_id:
+        raise MessageAlertNotFound()
+    return MessageAlertDetail(
+        **alert_read(alert).model_dump(),
+        excerpt=open_excerpt(cipher, alert),
+        rule_id=alert.rule_id,
+    )
+
+
+async def conversations(
+    session: AsyncSession, cipher: MessageCipher, child_id: uuid.UUID
+) -> list[ConversationRead]:
+    """The child's conversations still held, the latest first, with their titles."""
+    grouped = (
+        select(
+            ConversationMessage.app,
+            ConversationMessage.conversation_hash,
+            func.count(),
+            func.max(ConversationMessage.sent_at),
+        )
+        .where(ConversationMessage.child_id == child_id)
+        .group_by(ConversationMessage.app, ConversationMessage.conversation_hash)
+    )
+    labels: dict[str, set[str]] = {}
+    for conversation, row_labels in await session.execute(
+        select(ConversationMessage.conversation_hash, ConversationMessage.labels).where(
+            ConversationMessage.child_id == child_id
+        )
+    ):
+        labels.setdefault(conversation, set()).update(row_labels or [])
+    out: list[ConversationRead] = []
+    for app, conversation, count, last_at in (await session.execute(grouped)).all():
+        latest = await session.scalar(
+            select(ConversationMessage)
+            .where(
+                ConversationMessage.child_id == child_id,
+                ConversationMessage.conversation_hash == conversation,
+            )
+            .order_by(ConversationMessage.sent_at.desc())
+            .limit(1)
+        )
+        assert latest is not None
+        out.append(
+            ConversationRead(
+                conversation=conversation,
+                app=app,
+                title=open_message(cipher, latest).conversation_title,
+                messages=count,
+                last_at=last_at,
+                labels=sorted(labels.get(conversation, set())),
+            )
+        )
+    return sorted(out, key=lambda c: c.last_at, reverse=True)
+
+
+async def transcript(
+    session: AsyncSession,
+    cipher: MessageCipher,
+    child_id: uuid.UUID,
+    conversation: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[StoredMessage], str | None]:
+    """A conversation's messages, newest first (404 for one the child does not have)."""
+    query = select(ConversationMessage).where(
+        ConversationMessage.child_id == child_id,
+        ConversationMessage.conversation_hash == conversation,
+    )
+    if cursor is not None:
+        at, last = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                ConversationMessage.sent_at < at,
+                and_(ConversationMessage.sent_at == at, ConversationMessage.id < last),
+            )
+        )
+    query = query.order_by(ConversationMessage.sent_at.desc(), ConversationMessage.id.desc()).limit(
+        limit + 1
+    )
+    rows = list((await session.scalars(query)).all())
+    if not rows and cursor is None:
+        raise ConversationNotFound()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].sent_at, rows[-1].id) if more else None
+    return [open_message(cipher, r) for r in rows], next_cursor
