@@ -213,3 +213,36 @@ async def test_alerts_outlive_messages_and_go_after_their_own_retention(
     assert (report.conversation_messages, report.message_alerts) == (1, 0)
     clock.advance(timedelta(days=60))
     assert (await purge_expired(runtime)).message_alerts == 1
+
+
+async def test_guardians_search_by_label_never_by_text(
+    client: httpx.AsyncClient, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    await upload(
+        client,
+        family,
+        message(clock, 1, text=HARM),
+        message(clock, 2, text="Привет"),
+        message(clock, 3, text=GROOMING),
+        message(clock, 4, text=GROOMING, conversation_id="other-chat"),
+    )
+    headers = family.guardian.headers
+    alerts_path = f"/v1/children/{family.child_id}/message-alerts"
+    grooming = await client.get(alerts_path, headers=headers, params={"label": "grooming"})
+    assert [a["label"] for a in grooming.json()["items"]] == ["grooming", "grooming"]
+    bad = await client.get(alerts_path, headers=headers, params={"label": "homework"})
+    assert bad.status_code == 422
+    conversation = next(
+        a["conversation"]
+        for a in (await alerts(client, family))["items"]
+        if a["label"] == "self_harm"
+    )
+    path = f"/v1/children/{family.child_id}/conversations/{conversation}/messages"
+    found = await client.get(path, headers=headers, params={"label": "self_harm"})
+    assert [m["text"] for m in found.json()["items"]] == [HARM]
+    paged = await client.get(path, headers=headers, params={"label": "grooming", "limit": 1})
+    assert [m["text"] for m in paged.json()["items"]] == [GROOMING]
+    assert paged.json()["next_cursor"] is None
+    nothing = await client.get(path, headers=headers, params={"label": "drugs"})
+    assert nothing.status_code == 200
+    assert nothing.json()["items"] == []

@@ -55,10 +55,17 @@ def alert_read(alert: MessageAlert) -> MessageAlertRead:
 
 
 async def alerts_page(
-    session: AsyncSession, child_id: uuid.UUID, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    child_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    label: str | None = None,
 ) -> tuple[list[MessageAlertRead], str | None]:
-    """The child's alerts, newest first."""
+    """The child's alerts (of one label, if given), newest first."""
     query = select(MessageAlert).where(MessageAlert.child_id == child_id)
+    if label is not None:
+        query = query.where(MessageAlert.label == label)
     if cursor is not None:
         at, last = decode_cursor(cursor)
         query = query.where(
@@ -142,12 +149,22 @@ async def transcript(
     *,
     limit: int,
     cursor: str | None,
+    label: str | None = None,
 ) -> tuple[list[StoredMessage], str | None]:
-    """A conversation's messages, newest first (404 for one the child does not have)."""
+    """A conversation's messages (those the classifier gave ``label``, if given), newest first
+    (404 for a conversation the child does not have). The labels are searched, never the
+    sealed text."""
     query = select(ConversationMessage).where(
         ConversationMessage.child_id == child_id,
         ConversationMessage.conversation_hash == conversation,
     )
+    if label is not None:
+        exists = await session.scalar(select(query.exists()))
+        if not exists:
+            raise ConversationNotFound()
+        rows = (await session.scalars(query.order_by(ConversationMessage.sent_at.desc()))).all()
+        wanted = [r for r in rows if label in (r.labels or [])]
+        return _labelled_page(cipher, wanted, limit=limit, cursor=cursor)
     if cursor is not None:
         at, last = decode_cursor(cursor)
         query = query.where(
@@ -166,3 +183,23 @@ async def transcript(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].sent_at, rows[-1].id) if more else None
     return [open_message(cipher, r) for r in rows], next_cursor
+
+
+def _labelled_page(
+    cipher: MessageCipher,
+    rows: list[ConversationMessage],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[StoredMessage], str | None]:
+    """A page of ``rows`` (newest first) after ``cursor``: the label is matched in Python, the
+    same on SQLite's JSON and PostgreSQL's JSONB (a conversation holds at most the retention's
+    messages)."""
+    if cursor is not None:
+        at, last = decode_cursor(cursor)
+        rows = [r for r in rows if (r.sent_at, r.id) < (at, last)]
+    rows.sort(key=lambda r: (r.sent_at, r.id), reverse=True)
+    page = rows[:limit]
+    more = len(rows) > limit
+    next_cursor = encode_cursor(page[-1].sent_at, page[-1].id) if more else None
+    return [open_message(cipher, r) for r in page], next_cursor

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from telemetry.conversations import alerts, reading, service
+from telemetry.conversations.classify import Label
 from telemetry.conversations.crypto import MessageCipher
 from telemetry.conversations.errors import (
     ConversationNotFound,
@@ -140,17 +141,24 @@ def create_guardian_router(
     ViewerDep = Annotated[Viewer, Depends(viewer)]
     Limit = Annotated[int, Query(ge=1, le=100)]
     Cursor = Annotated[str | None, Query(max_length=200)]
+    LabelFilter = Annotated[
+        Label | None, Query(description="Only this label (the classifier's, never the text).")
+    ]
 
     @router.get("/children/{child_id}/message-alerts")
     async def list_child_message_alerts(
-        guardian: ViewerDep, limit: Limit = 20, cursor: Cursor = None
+        guardian: ViewerDep, limit: Limit = 20, cursor: Cursor = None, label: LabelFilter = None
     ) -> MessageAlertPage:
         """Alerts on risky messages, newest first: label, app, time and how many messages
         each groups; not what was written (open one for its excerpt). The child's device
         shows that you looked."""
-        await guardian.viewed("messages.alerts_viewed", {})
+        await guardian.viewed("messages.alerts_viewed", {"label": label})
         items, next_cursor = await reading.alerts_page(
-            guardian.session, guardian.child_id, limit=limit, cursor=cursor
+            guardian.session,
+            guardian.child_id,
+            limit=limit,
+            cursor=cursor,
+            label=label.value if label else None,
         )
         return MessageAlertPage(mode=guardian.mode, items=items, next_cursor=next_cursor)
 
@@ -193,6 +201,7 @@ def create_guardian_router(
         guardian: ViewerDep,
         limit: Limit = 50,
         cursor: Cursor = None,
+        label: LabelFilter = None,
     ) -> TranscriptRead:
         """A whole conversation, newest first (younger children only). The child's device
         shows that you read it."""
@@ -205,8 +214,13 @@ def create_guardian_router(
             conversation,
             limit=limit,
             cursor=cursor,
+            label=label.value if label else None,
         )
-        details = {"conversation": conversation, "app": items[0].app if items else None}
+        details = {
+            "conversation": conversation,
+            "app": items[0].app if items else None,
+            "label": label,
+        }
         await guardian.viewed("messages.transcript_viewed", details)
         return TranscriptRead(conversation=conversation, items=items, next_cursor=next_cursor)
 
