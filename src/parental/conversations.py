@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
 
 from fastapi import APIRouter
 
@@ -148,17 +147,6 @@ class GuardianViewer(ChildGuardian):
     @property
     def mode(self) -> MessagesMode:
         return messages_mode(self.runtime, self.child, active=True)
-
-    async def viewed(self, action: str, details: dict[str, Any]) -> None:
-        await children.monitored_read(
-            self.session,
-            self.child,
-            self.account,
-            now=self.now(),
-            action=action,
-            ip=self.ip,
-            details=details,
-        )
 
 
 guardian_viewer = guardian_of_child(GuardianViewer)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -92,17 +91,6 @@ async def device_uploader(
 @dataclass
 class GuardianViewer(ChildGuardian):
     """The ``Viewer``: a guardian of the child; ``viewed`` checks monitoring and audits."""
-
-    async def viewed(self, action: str, details: dict[str, Any]) -> None:
-        await children.monitored_read(
-            self.session,
-            self.child,
-            self.account,
-            now=self.now(),
-            action=action,
-            ip=self.ip,
-            details=details,
-        )
 
 
 guardian_viewer = guardian_of_child(GuardianViewer)

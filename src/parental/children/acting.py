@@ -90,6 +90,19 @@ class ChildGuardian(ActingOnChild):
     account: Account
     ip: str
 
+    async def viewed(self, action: str, details: dict[str, Any]) -> None:
+        """Before reading the child's monitored data: refuse unless monitoring applies
+        (``MonitoringInactive``), and note the read for the child to see."""
+        await children.monitored_read(
+            self.session,
+            self.child,
+            self.account,
+            now=self.now(),
+            action=action,
+            ip=self.ip,
+            details=details,
+        )
+
     async def audit(
         self,
         action: str,

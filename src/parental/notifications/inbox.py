@@ -21,7 +21,7 @@ from parental.notifications.models import PushOutboxRow
 from parental.notifications.schemas import NotificationPage, NotificationRead
 
 
-def _read(row: PushOutboxRow) -> NotificationRead:
+def item_read(row: PushOutboxRow) -> NotificationRead:
     payload = row.payload
     return NotificationRead(
         id=row.id,
@@ -62,7 +62,7 @@ async def page(
     )
     last = rows[limit - 1] if len(rows) > limit else None
     return NotificationPage(
-        items=[_read(row) for row in rows[:limit]],
+        items=[item_read(row) for row in rows[:limit]],
         next_cursor=encode_cursor(last.created_at, last.id) if last is not None else None,
         unread=int(unread or 0),
     )
@@ -82,7 +82,7 @@ async def mark_read(
     if row.read_at is None:
         row.read_at = now
         await session.flush()
-    return _read(row)
+    return item_read(row)
 
 
 async def mark_all_read(session: AsyncSession, account_id: uuid.UUID, now: datetime) -> int:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from parental.kit.notices import Notices
 from parental.notifications import live
-from parental.notifications.inbox import _read
+from parental.notifications.inbox import item_read
 from parental.notifications.models import PushOutboxRow
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def rows_after(
 
 
 def _event(row: PushOutboxRow) -> bytes:
-    return format_sse_event(data_str=_read(row).model_dump_json(), event=EVENT, id=str(row.id))
+    return format_sse_event(data_str=item_read(row).model_dump_json(), event=EVENT, id=str(row.id))
 
 
 async def notification_events(
