@@ -85,45 +85,120 @@ class LocalNotices:
         self._queues.clear()
 
 
-class _RedisSubscription:
-    def __init__(self, pubsub: PubSub) -> None:
-        self._pubsub = pubsub
+class _SharedSubscription:
+    """One listener of a channel of ``RedisNotices``: a queue its reader task fills."""
+
+    def __init__(self, owner: RedisNotices, channel: str) -> None:
+        self._owner = owner
+        self._channel = channel
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
 
     async def next(self, wait_seconds: float) -> str | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_seconds
-        while (left := deadline - loop.time()) > 0:
-            # Subscribe confirmations come back as None too: keep waiting until the deadline.
-            item = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-            if item is not None and item.get("type") == "message":
-                data = item["data"]
-                return data.decode() if isinstance(data, bytes) else str(data)
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(self.queue.get(), wait_seconds)
         return None
 
     async def close(self) -> None:
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._owner._forget(self._channel, self)
 
 
 class RedisNotices:
-    """Redis pub/sub, shared by every process connected to the same Redis."""
+    """Redis pub/sub, shared by every process connected to the same Redis.
 
-    def __init__(self, url: str, *, prefix: str = "parental:notice:") -> None:
-        self._redis: Redis = Redis.from_url(url, socket_connect_timeout=2)
+    One pub/sub connection per process, whatever the number of listeners: a channel is
+    subscribed while at least one listener of this process has it open, and one reader task
+    hands each message to every local listener of its channel (a thousand open location
+    streams are a thousand queues, not a thousand Redis connections). When the connection
+    drops, the reader logs it and tries again each second; redis-py subscribes the channels
+    again on reconnecting. Notices sent meanwhile are lost, as the module says they may be.
+    """
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(
+        self, url: str, *, prefix: str = "parental:notice:", client_name: str | None = None
+    ) -> None:
+        self._redis: Redis = Redis.from_url(url, socket_connect_timeout=2, client_name=client_name)
         self._prefix = prefix
+        self._pubsub: PubSub | None = None
+        self._listeners: dict[str, set[_SharedSubscription]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(self._prefix + channel, message)
 
     async def open(self, channel: str) -> Subscription:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(self._prefix + channel)
-        except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            raise
-        return _RedisSubscription(pubsub)
+        """Listen to ``channel``; raises (and changes nothing) when Redis cannot be reached
+        for a channel this process did not listen to yet."""
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            listening = self._listeners.get(channel)
+            if listening is None:
+                await self._pubsub.subscribe(self._prefix + channel)
+                listening = self._listeners[channel] = set()
+            subscription = _SharedSubscription(self, channel)
+            listening.add(subscription)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(), name="redis-notices")
+        return subscription
+
+    def __len__(self) -> int:
+        """How many channels this process listens to."""
+        return len(self._listeners)
+
+    async def _forget(self, channel: str, subscription: _SharedSubscription) -> None:
+        async with self._lock:
+            listening = self._listeners.get(channel)
+            if listening is None or subscription not in listening:
+                return
+            listening.discard(subscription)
+            if listening:
+                return
+            del self._listeners[channel]
+            if self._pubsub is not None:
+                try:
+                    await self._pubsub.unsubscribe(self._prefix + channel)
+                except Exception:  # gone with the connection; not subscribed on reconnecting
+                    log.info("unsubscribing from a notice channel failed", exc_info=True)
+
+    async def _read(self) -> None:
+        failing = False
+        while self._pubsub is not None:  # until close(), idle or not
+            try:
+                item = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self.RETRY_SECONDS
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not failing:
+                    log.warning("reading notices from Redis failed; retrying", exc_info=True)
+                failing = True
+                await asyncio.sleep(self.RETRY_SECONDS)
+                continue
+            if failing:
+                log.info("reading notices from Redis again")
+                failing = False
+            if item is None or item.get("type") != "message":
+                continue
+            raw_channel, data = item["channel"], item["data"]
+            name = raw_channel.decode() if isinstance(raw_channel, bytes) else str(raw_channel)
+            message = data.decode() if isinstance(data, bytes) else str(data)
+            for listener in list(self._listeners.get(name.removeprefix(self._prefix), ())):
+                listener.queue.put_nowait(message)
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        self._listeners.clear()
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
         await self._redis.aclose()
 
 
