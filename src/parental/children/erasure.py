@@ -19,9 +19,11 @@ them; this module deletes them in the transaction that deletes the child:
   ``erase_child``), the names of the apps the child's devices reported, the child's
   screen-time rules, pause and extra time, the categories guardians gave the child's apps,
   the marks of the usage summaries and limits reached told about the child, and the child's
-  screen-time requests (extra time, app installs) and tasks.
+  screen-time requests (extra time, app installs) and tasks;
+- the messages the child's devices uploaded and the alerts raised on them.
 
-Devices and pairing codes go by ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
+Devices, pairing codes and commands to the devices (with a listening session's audio) go by
+ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
 keys on for every connection). Audit events stay: they are the family's record of what was
 done, the removal included.
 """
@@ -41,6 +43,7 @@ from filters.unblock.models import UnblockRequest
 from parental.children.models import Child
 from parental.lines.models import LineBinding
 from telemetry.alarms import service as alarms
+from telemetry.conversations import service as conversations
 from telemetry.geofences import service as geofences
 from telemetry.locations import service as locations
 from telemetry.usage import service as usage
@@ -92,6 +95,7 @@ async def erase_child_data(session: AsyncSession, child: Child) -> dict[str, int
         **await usage_notices.erase_child(session, child.id),
         **await geofences.erase_child(session, child.id),
         **await alarms.erase_child(session, child.id, child.line_id),
+        **await conversations.erase_child(session, child.id),
     }
     return {kind: count for kind, count in erased.items() if count}
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telemetry.conversations.alerts import Flagged
 from telemetry.conversations.classify import hit_as_dict
 from telemetry.conversations.crypto import MessageCipher, Sealed
-from telemetry.conversations.models import ConversationMessage
+from telemetry.conversations.models import ConversationMessage, MessageAlert
 from telemetry.conversations.schemas import (
     MAX_TEXT,
     ItemResult,
@@ -205,3 +205,19 @@ async def purge(session: AsyncSession, *, before: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)
+
+
+async def erase_child(session: AsyncSession, child_id: uuid.UUID) -> dict[str, int]:
+    """Delete the child's messages and the alerts on them (the child was removed)."""
+    messages: Any = await session.execute(
+        delete(ConversationMessage).where(ConversationMessage.child_id == child_id),
+        execution_options={"synchronize_session": False},
+    )
+    alerts: Any = await session.execute(
+        delete(MessageAlert).where(MessageAlert.child_id == child_id),
+        execution_options={"synchronize_session": False},
+    )
+    return {
+        "conversation_messages": int(messages.rowcount or 0),
+        "message_alerts": int(alerts.rowcount or 0),
+    }

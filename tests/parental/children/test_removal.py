@@ -17,12 +17,14 @@ from filters.activity.models import BlockedHost, LoggedQuery, VerdictCount
 from filters.profiles.models import FilterProfile, FilterProfileEntry
 from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.models import UnblockRequest
+from parental.commands.models import DeviceCommand
 from parental.kit.db import Base, transaction
 from parental.lines.models import Line, LineBinding
 from parental.models import AuditEvent, Device, PairingCode
 from parental.runtime import Runtime
 from parental.usage import send_weekly_summaries
 from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
+from telemetry.conversations.models import ConversationMessage, MessageAlert
 from telemetry.geofences.models import Place, PlaceEventRow
 from telemetry.locations.models import LocationFix
 from telemetry.usage.catalogue.models import ChildAppCategory
@@ -56,12 +58,14 @@ ERASED = {
     "screen_time_tasks": ScreenTimeTask,
     "usage_weekly_summaries": WeeklySummaryMark,
     "usage_limit_reached": LimitReachedMark,
+    "conversation_messages": ConversationMessage,
+    "message_alerts": MessageAlert,
 }
 FILTER_KINDS = {
     "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
     "profiles", "report_submissions", "reports", "line_bindings",
 }  # fmt: skip
-CASCADED = {"devices": Device, "pairing_codes": PairingCode}
+CASCADED = {"devices": Device, "pairing_codes": PairingCode, "device_commands": DeviceCommand}
 KEPT = {"audit_events": AuditEvent}  # the family's record, the removal included
 
 
@@ -230,6 +234,20 @@ async def seed_telemetry(
     used = await client.post("/v1/device/usage", headers=device, json={"sessions": [longer]})
     assert used.json()["sync_policy"], used.text  # the game's 30 minutes used up: a mark
     await send_weekly_summaries(runtime)  # last week's mark (of both children)
+    risky = {
+        "app": "org.telegram.messenger",
+        "conversation_id": "chat",
+        "message_id": "1",
+        "direction": "incoming",
+        "text": "хочу покончить с собой",
+        "sent_at": now.isoformat(),
+    }
+    sent = await client.post("/v1/device/messages", headers=device, json={"messages": [risky]})
+    assert sent.json()["accepted"] == 1, sent.text
+    ring = await client.post(
+        f"/v1/children/{child_id}/commands", headers=guardian, json={"kind": "ring"}
+    )
+    assert ring.status_code == 201, ring.text
 
 
 async def rows_of(session: AsyncSession, child_id: uuid.UUID, line_id: uuid.UUID) -> dict[str, int]:
