@@ -95,11 +95,22 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
+# One query naming the tables that hold any row: a test writes to a few of the ~50 tables, and
+# truncating only those (CASCADE takes the rows that refer to them) costs a fraction of
+# truncating every table after every test.
+_NON_EMPTY = " UNION ALL ".join(
+    f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"  # noqa: S608 - our table names
+    for t in Base.metadata.sorted_tables
+)
+
+
 async def _truncate(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        written = (await connection.execute(text(_NON_EMPTY))).scalars().all()
+        if written:
+            tables = ", ".join(f'"{name}"' for name in written)
+            await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
     await engine.dispose()
 
 
