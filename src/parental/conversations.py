@@ -38,7 +38,6 @@ from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests, error_responses
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
-from parental.notifications.notify import notify
 from parental.runtime import Runtime
 from telemetry.conversations import service
 from telemetry.conversations.classify import Classifier
@@ -96,14 +95,7 @@ class MessageUploader(ChildDevice):
         return timedelta(minutes=self.runtime.settings.message_alert_group_minutes)
 
     async def announce(self, events: Sequence[Event]) -> None:
-        """Commit, then publish: the guardians' notifications are written in the same
-        transaction (``notify``), the bus hears of the alerts once they are stored."""
-        if not events:
-            return
-        await notify(self.session, self.runtime, events)
-        await self.session.commit()
-        for event in events:
-            await self.runtime.bus.publish(event)
+        await self.commit_and_tell(events)
 
 
 async def message_uploader(

@@ -36,7 +36,6 @@ from parental.devices.errors import InvalidDeviceToken
 from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
-from parental.notifications.notify import notify
 from telemetry.usage.requests import router as requests_router
 from telemetry.usage.tasks import router as tasks_router
 
@@ -85,11 +84,7 @@ class DeviceCaller(ChildDevice):
         await self.audit(action, details, subject=(subject_type, subject_id))
 
     async def announce(self, event: Event) -> None:
-        # Committed before it is told, and told before the answer (as for alarms): a
-        # background task would not run at all if the device hung up first.
-        await notify(self.session, self.runtime, [event])
-        await self.session.commit()
-        await self.runtime.bus.publish(event)
+        await self.commit_and_tell([event])
 
 
 async def device_caller(

@@ -67,14 +67,7 @@ class DeviceUploader(ChildDevice):
         return usage_limits(self.runtime.settings)
 
     async def announce(self, events: Sequence[Event]) -> None:
-        """Commit, then publish: a limit reached is told once stored and before the answer
-        (a background task would not run if the device hung up first)."""
-        if not events:
-            return
-        await notify(self.session, self.runtime, events)
-        await self.session.commit()
-        for event in events:
-            await self.runtime.bus.publish(event)
+        await self.commit_and_tell(events)
 
 
 async def device_uploader(

@@ -12,7 +12,7 @@ here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,6 +28,8 @@ from parental.children.dependencies import OwnedChild
 from parental.children.errors import MonitoringInactive
 from parental.children.models import Child
 from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.kit.events import Event
+from parental.notifications.notify import notify
 from parental.runtime import Runtime
 
 
@@ -128,6 +130,17 @@ class ChildDevice(ActingOnChild):
     """The child's own paired device, by its token."""
 
     device_id: uuid.UUID
+
+    async def commit_and_tell(self, events: Sequence[Event]) -> None:
+        """Commit the device's upload with the guardians' notifications of ``events``
+        (``notify``, in the same transaction), then publish them: told once stored and before
+        the answer (a background task would not run at all if the device hung up first)."""
+        if not events:
+            return
+        await notify(self.session, self.runtime, events)
+        await self.session.commit()
+        for event in events:
+            await self.runtime.bus.publish(event)
 
     async def audit(
         self,

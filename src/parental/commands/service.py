@@ -1,6 +1,6 @@
 """Commands to a child's device: given by a guardian, pushed, waited for, acknowledged.
 
-- ``issue`` checks what the guardian may do (monitoring applies; for ``listen`` the child's
+- ``issue`` checks what the guardian may do (``safeguards``: for ``listen`` the child's
   age band is one the carrier allows, the guardian joined the family long enough ago and the
   session is not longer than the carrier's limit), then the child's quota for the kind (over
   it: 429, nothing stored or sent), then stores the command, writes its FCM data message to
@@ -21,27 +21,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from limits import parse
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.categories.catalog import age_band
 from parental.auth.models import Account
 from parental.children.models import Child
-from parental.children.monitoring import local_today
-from parental.commands import push
+from parental.commands import push, safeguards
 from parental.commands.errors import (
     CommandExpired,
     CommandFinished,
     CommandNotFound,
-    CommandOverQuota,
-    GuardianTooNew,
     ListenNeedsAudio,
-    ListenNotForThisAge,
-    ListenTooLong,
     LocateNeedsFix,
 )
 from parental.commands.models import DeviceCommand
@@ -73,88 +66,6 @@ def state_at(command: DeviceCommand, now: datetime) -> CommandState:
     return state
 
 
-def quota_of(settings: ParentalSettings, kind: CommandKind) -> str:
-    quota: str = getattr(settings, f"command_quota_{kind.value}")
-    return quota
-
-
-async def check_quota(
-    session: AsyncSession,
-    *,
-    child_id: uuid.UUID,
-    kind: CommandKind,
-    rule: str,
-    now: datetime,
-) -> None:
-    """``CommandOverQuota`` (with when the oldest counted command leaves the window) if the
-    child had ``rule``'s amount of ``kind`` within its window already."""
-    item = parse(rule)
-    window = timedelta(seconds=item.get_expiry())
-    since = now - window
-    recent = (
-        select(DeviceCommand.created_at)
-        .where(
-            DeviceCommand.child_id == child_id,
-            DeviceCommand.kind == kind.value,
-            DeviceCommand.created_at > since,
-        )
-        .order_by(DeviceCommand.created_at.desc())
-        .limit(item.amount)
-    )
-    times = list((await session.scalars(recent)).all())
-    if len(times) < item.amount:
-        return
-    frees_at = min(times) + window
-    raise CommandOverQuota(
-        f"At most {item.amount} {kind.value} commands per {_window_text(window)} for a child; "
-        "nothing was sent.",
-        retry_after=max(1, int((frees_at - now).total_seconds()) + 1),
-    )
-
-
-def _window_text(window: timedelta) -> str:
-    seconds = int(window.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            count = seconds // size
-            return unit if count == 1 else f"{count} {unit}s"
-    return f"{seconds} seconds"
-
-
-def check_listen(
-    settings: ParentalSettings,
-    *,
-    child: Child,
-    membership: Guardian,
-    requested: int | None,
-    now: datetime,
-) -> int:
-    """The seconds a listening session may record, or why the guardian may not start one."""
-    today: date = local_today(now, child.timezone)
-    if age_band(child.birthdate, today) not in settings.command_listen_age_bands:
-        raise ListenNotForThisAge()
-    joined_for = now - membership.joined_at
-    if joined_for < timedelta(hours=settings.command_listen_guardian_min_hours):
-        allowed_at = membership.joined_at + timedelta(
-            hours=settings.command_listen_guardian_min_hours
-        )
-        raise GuardianTooNew(
-            "A guardian who joined the family less than "
-            f"{settings.command_listen_guardian_min_hours} hours ago cannot start a listening "
-            f"session; possible from {allowed_at.isoformat()}."
-        )
-    limit = settings.command_listen_max_seconds
-    if requested is not None and requested > limit:
-        raise ListenTooLong(f"A listening session records at most {limit} seconds.")
-    return requested or limit
-
-
-async def lock_child(session: AsyncSession, child_id: uuid.UUID) -> None:
-    """Serialise commands for one child (on PostgreSQL: the quota is counted under the lock;
-    SQLite runs one writer at a time anyway)."""
-    await session.execute(select(Child.id).where(Child.id == child_id).with_for_update())
-
-
 async def issue(
     session: AsyncSession,
     settings: ParentalSettings,
@@ -170,11 +81,12 @@ async def issue(
     kind = CommandKind(body.kind)
     seconds: int | None = None
     if isinstance(body, ListenCreate):
-        seconds = check_listen(
+        seconds = safeguards.check_listen(
             settings, child=child, membership=membership, requested=body.seconds, now=now
         )
-    await lock_child(session, child.id)
-    await check_quota(session, child_id=child.id, kind=kind, rule=quota_of(settings, kind), now=now)
+    await safeguards.lock_child(session, child.id)
+    rule = safeguards.quota_of(settings, kind)
+    await safeguards.check_quota(session, child_id=child.id, kind=kind, rule=rule, now=now)
     wait = timedelta(seconds=settings.command_wait_seconds)
     command = DeviceCommand(
         id=uuid.uuid4(),
