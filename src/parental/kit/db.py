@@ -6,13 +6,15 @@ foreign keys switched on and WAL journaling; datetimes are always timezone-aware
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -71,18 +73,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+# A pooled connection idle for longer than this is pinged before it is handed out; one in use
+# moments ago is not. SQLAlchemy's ``pool_pre_ping`` pings on every checkout, and on asyncpg a
+# ping is three round trips (BEGIN, an empty query, ROLLBACK): a third of the statements of a
+# location upload. A server that restarts breaks the connections in use too: the request on
+# such a connection fails, SQLAlchemy sees the disconnect and discards every connection of the
+# pool older than it, so only the requests in flight fail.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool discards this connection and checks out another (or connects anew).
+        raise exc.DisconnectionError() from error
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for ``url``; creates the SQLite file's folder when needed."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
+        # aiosqlite logs every statement with its parameters (phone numbers, names, places) at
+        # DEBUG: a DEBUG log level must not copy personal data into the logs.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        kwargs.update(pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+        event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine
 
 
