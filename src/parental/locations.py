@@ -53,6 +53,7 @@ from parental.notifications.notify import notify
 from parental.places import place_tracker
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
+from telemetry.locations import stream
 from telemetry.locations.fix import FixListener
 from telemetry.locations.router import (
     Ignored,
@@ -63,10 +64,11 @@ from telemetry.locations.router import (
 from telemetry.locations.service import Outlets, Policy
 
 
-def fix_listeners(runtime: Runtime) -> list[FixListener]:
+def fix_listeners(runtime: Runtime, *, timezone: str | None = None) -> list[FixListener]:
     """What reacts to a child's new fixes, in the transaction that stores them (geofences,
-    alarms); the events they return are published once it has committed."""
-    return [place_tracker(runtime), alarm_listener(runtime)]
+    alarms); the events they return are published once it has committed. ``timezone``: the
+    child's, when the caller has it as checked."""
+    return [place_tracker(runtime, timezone=timezone), alarm_listener(runtime)]
 
 
 async def location_listeners(runtime: RuntimeDep) -> list[FixListener]:
@@ -328,6 +330,10 @@ class GrantedDevice:
     def holds(self, value: bytes | None) -> bool:
         return self.grant.holds(value)
 
+    @property
+    def watched_key(self) -> str:
+        return stream.watched_key(self.grant.child_id)
+
     async def admit(self) -> None:
         await self.runtime.limiter.hit(upload_rule(self.runtime.settings), str(self.device_id))
 
@@ -339,9 +345,8 @@ class GrantedDevice:
     async def uploader(self) -> AsyncIterator[ChildUploader]:
         runtime = self.runtime
         async with transaction(runtime.sessions) as session:
-            yield ChildUploader(
-                session, runtime, self.grant.child_id, self.device_id, fix_listeners(runtime)
-            )
+            listeners = fix_listeners(runtime, timezone=self.grant.timezone)
+            yield ChildUploader(session, runtime, self.grant.child_id, self.device_id, listeners)
 
 
 @dataclass

@@ -111,6 +111,9 @@ class PlaceTracker:
     """
 
     runtime: Runtime
+    # The child's zone when the caller knows it as checked (the upload fast path's grant,
+    # void once the child is edited); else it is read with the places.
+    timezone: str | None = None
 
     async def __call__(
         self, session: AsyncSession, child_id: uuid.UUID, fixes: Sequence[Fix], now: datetime
@@ -118,21 +121,24 @@ class PlaceTracker:
         places = await geofences.places_to_track(session, child_id)
         if not places:
             return []
-        child = await children_repository.get(session, child_id)
-        if child is None:
-            return []
+        timezone = self.timezone
+        if timezone is None:
+            child = await children_repository.get(session, child_id)
+            if child is None:
+                return []
+            timezone = child.timezone
         return await geofences.track(
             session,
             places,
             fixes,
-            timezone=child.timezone,
+            timezone=timezone,
             margin_m=self.runtime.settings.geofence_hysteresis_m,
             now=now,
         )
 
 
-def place_tracker(runtime: Runtime) -> FixListener:
-    return PlaceTracker(runtime)
+def place_tracker(runtime: Runtime, *, timezone: str | None = None) -> FixListener:
+    return PlaceTracker(runtime, timezone)
 
 
 async def check_arrival_deadlines(runtime: Runtime) -> int:

@@ -64,7 +64,7 @@ async def test_listeners_hear_new_fixes_and_their_events_follow_the_commit(
     app = create_app(runtime)
     # The route and the upload's fast path both ask fix_listeners (the second upload and the
     # third take the fast path, by the device's grant).
-    monkeypatch.setattr(parental.locations, "fix_listeners", lambda _runtime: [listener])
+    monkeypatch.setattr(parental.locations, "fix_listeners", lambda _runtime, **_: [listener])
     now = clock.now()
     async with (
         LifespanManager(app),

@@ -95,6 +95,7 @@ class ReadGrant:
     version: bytes | None  # the child's access version the check ran under
     until: datetime  # aware: the token expires or monitoring ends (18th birthday)
     expires: float  # monotonic: ``ttl`` after the check
+    timezone: str  # the child's, as checked (a change of zone changes the access version)
 
     def holds(self, version: bytes | None) -> bool:
         """Whether nothing that decides access has changed since the check."""
@@ -176,7 +177,9 @@ class ReadGrants:
         until: datetime,
     ) -> None:
         expires = self._clock() + self.ttl
-        grant = ReadGrant(holder_id, child.family_id, child.id, version.value, until, expires)
+        grant = ReadGrant(
+            holder_id, child.family_id, child.id, version.value, until, expires, child.timezone
+        )
         self._items[key] = grant
         self._items.move_to_end(key)
         while len(self._items) > self._size:

@@ -19,7 +19,7 @@ from parental.kit.ids import new_id
 from telemetry.alarms import engine, repository
 from telemetry.alarms.events import DeviceSilent, LowBattery
 from telemetry.alarms.models import Alarm, DeviceStatus
-from telemetry.alarms.rules import AlarmDefaults, Alerts, Rules, rules_of
+from telemetry.alarms.rules import AlarmDefaults, Alerts, Rules, defaults_rules, rules_of
 from telemetry.alarms.schemas import HeartbeatCreate
 from telemetry.locations.fix import Fix
 
@@ -73,9 +73,14 @@ async def sign_of_life(
     alerts: Alerts,
     readings: Sequence[engine.BatteryReading] = (),
     app_version: str | None = None,
+    locked: DeviceStatus | None = None,
 ) -> tuple[DeviceStatus, list[LowBattery]]:
-    """Note that the device is alive now, apply its battery readings; the alarms raised."""
-    row, created = await _status(session, child_id, device_id, now)
+    """Note that the device is alive now, apply its battery readings; the alarms raised.
+    ``locked``: the device's status row, already read and locked by the caller."""
+    if locked is not None:
+        row, created = locked, False
+    else:
+        row, created = await _status(session, child_id, device_id, now)
     _set_silence(row, engine.seen(None if created else _silence(row), now, rules.silent_after))
     battery = _battery(row)
     raised: list[LowBattery] = []
@@ -163,19 +168,25 @@ async def record_fixes(
         readings = by_device.setdefault(fix.device_id, [])
         if fix.battery_pct is not None:
             readings.append(engine.BatteryReading(fix.battery_pct, fix.charging, fix.fixed_at))
-    if not by_device:
-        return []
-    rules = await rules_of(session, child_id, defaults)
     raised: list[LowBattery] = []
+    rules: Rules | None = None
     for device_id, readings in by_device.items():
+        # Uploads come from one device, which has a status row after its first: the row and
+        # the child's rules are read together.
+        found = await repository.status_and_settings_for_update(session, device_id)
+        locked = None
+        if found is not None:
+            locked, settings = found
+            rules = rules or (Rules.of(settings) if settings else defaults_rules(defaults))
         _, events = await sign_of_life(
             session,
             child_id=child_id,
             device_id=device_id,
-            rules=rules,
+            rules=rules or await rules_of(session, child_id, defaults),
             now=now,
             alerts=alerts,
             readings=readings,
+            locked=locked,
         )
         raised.extend(events)
     return raised

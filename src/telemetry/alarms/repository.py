@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Delete, and_, delete, or_, select
+from sqlalchemy import Delete, and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,6 +94,25 @@ async def status_for_update(session: AsyncSession, device_id: uuid.UUID) -> Devi
         .execution_options(populate_existing=True)
     )
     return result
+
+
+# Built once: every upload runs it.
+_STATUS_AND_SETTINGS = (
+    select(DeviceStatus, AlarmSettings)
+    .outerjoin(AlarmSettings, AlarmSettings.child_id == DeviceStatus.child_id)
+    .where(DeviceStatus.device_id == bindparam("device_id"))
+    .with_for_update(of=DeviceStatus)
+    .execution_options(populate_existing=True)
+)
+
+
+async def status_and_settings_for_update(
+    session: AsyncSession, device_id: uuid.UUID
+) -> tuple[DeviceStatus, AlarmSettings | None] | None:
+    """The device's status row, locked (PostgreSQL), with its child's settings (None: the
+    defaults), in one round trip; None when the device has no status row yet."""
+    found = (await session.execute(_STATUS_AND_SETTINGS, {"device_id": device_id})).first()
+    return None if found is None else (found[0], found[1])
 
 
 async def create_status(session: AsyncSession, values: dict[str, Any]) -> DeviceStatus:

@@ -64,11 +64,14 @@ class Rules:
         )
 
 
+def defaults_rules(defaults: AlarmDefaults) -> Rules:
+    """The rules of a child whose guardians changed nothing."""
+    return Rules(
+        battery_threshold_pct=defaults.battery_threshold_pct,
+        silent_after_minutes=defaults.silent_after_minutes,
+    )
+
+
 async def rules_of(session: AsyncSession, child_id: uuid.UUID, defaults: AlarmDefaults) -> Rules:
     row = await repository.settings_of(session, child_id)
-    if row is None:
-        return Rules(
-            battery_threshold_pct=defaults.battery_threshold_pct,
-            silent_after_minutes=defaults.silent_after_minutes,
-        )
-    return Rules.of(row)
+    return defaults_rules(defaults) if row is None else Rules.of(row)

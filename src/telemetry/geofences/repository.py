@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,17 +61,21 @@ async def child_of(session: AsyncSession, place_id: uuid.UUID) -> uuid.UUID | No
     return child_id
 
 
+# Built once: every upload of a child with places runs it (building a statement costs about
+# as much as running it).
+_LOCK_FOR_CHILD = (
+    select(Place)
+    .where(Place.child_id == bindparam("child_id"))
+    .order_by(Place.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock_for_child(session: AsyncSession, child_id: uuid.UUID) -> list[Place]:
     """The child's places, locked until the transaction ends (in id order, so two
     transactions never wait for each other in a circle), read afresh."""
-    rows = await session.scalars(
-        select(Place)
-        .where(Place.child_id == child_id)
-        .order_by(Place.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return list(rows)
+    return list(await session.scalars(_LOCK_FOR_CHILD, {"child_id": child_id}))
 
 
 async def lock_due_checks(session: AsyncSession, now: datetime, limit: int) -> list[Place]:

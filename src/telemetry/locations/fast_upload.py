@@ -31,6 +31,7 @@ from parental.kit.http import app_error_response
 from telemetry.locations import service
 from telemetry.locations.router import Uploader, store
 from telemetry.locations.schemas import FixBatch
+from telemetry.locations.stream import is_watched
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ class Device(Protocol):
 
     def holds(self, value: bytes | None) -> bool:
         """Whether the device may still upload, given the value under ``check_key`` now."""
+
+    @property
+    def watched_key(self) -> str:
+        """The cache key that says whether a live stream of the device's child is open."""
 
     async def admit(self) -> None:
         """Count the upload against the device's rate; an ``AppError`` (429) when over it."""
@@ -101,10 +106,13 @@ class FastUpload:
         except ValidationError:
             return False  # the route gives its 422
         try:
-            if not device.holds(await backend.cache.get(device.check_key)):
-                return False
+            # The device's access version, and whether a stream of its child is open, in one
+            # round trip.
+            check, mark = await backend.cache.get_many([device.check_key, device.watched_key])
         except Exception:
             log.warning("reading a device's access version failed", exc_info=True)
+            return False
+        if not device.holds(check):
             return False
         try:
             await device.admit()
@@ -115,6 +123,9 @@ class FastUpload:
             stored = await store(uploader, batch.fixes)
         await send_json(send, stored.result.model_dump_json().encode())
         await service.announce(
-            uploader.outlets, stored, cache_seconds=uploader.policy.cache_seconds
+            uploader.outlets,
+            stored,
+            cache_seconds=uploader.policy.cache_seconds,
+            watched=is_watched(mark, known=True),
         )
         return True

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +26,10 @@ class FixSource(StrEnum):
     CARRIER_CELL = "carrier_cell"  # the carrier core's cell location of the line, no device
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
+    """Immutable; a named tuple because an upload makes a hundred of these, and a tuple is
+    made in a third of the time of a frozen dataclass."""
+
     child_id: uuid.UUID
     device_id: uuid.UUID | None  # None for the carrier's network positions
     fixed_at: datetime  # UTC, aware

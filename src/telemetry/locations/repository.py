@@ -9,6 +9,7 @@ from sqlalchemy import Select, TextualSelect, and_, delete, or_, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from telemetry.locations.fix import Fix
 from telemetry.locations.keys import first_id_at
 from telemetry.locations.models import LocationFix
 
@@ -47,23 +48,39 @@ def _unnest_insert() -> TextualSelect:
 
 
 _UNNEST_INSERT = _unnest_insert()
+# The columns that are a fix's own fields (the others: the id, and when it was received).
+_FROM_FIX = [c.name for c in _FIXES.columns if c.name not in ("id", "received_at")]
+assert set(_FROM_FIX) == set(Fix._fields), "location_fixes and Fix disagree"
 
 
-async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
-    """Store the rows whose id is not stored yet, in one multi-row INSERT that skips the
-    others (also those a concurrent transaction stores first); the ids of the rows stored.
-
-    Rows are as the table's columns, datetimes aware and in UTC.
-    """
-    if not rows:
+async def insert_new(
+    session: AsyncSession, fixes: Sequence[tuple[uuid.UUID, Fix]], *, received_at: datetime
+) -> set[uuid.UUID]:
+    """Store the fixes (with their ids) whose id is not stored yet, in one multi-row INSERT
+    that skips the others (also those a concurrent transaction stores first); the ids of the
+    fixes stored. Datetimes are aware and in UTC."""
+    if not fixes:
         return set()
+    ids = [fix_id for fix_id, _ in fixes]
+    fields = dict(zip(Fix._fields, zip(*(fix for _, fix in fixes), strict=True), strict=True))
+    fields["source"] = tuple(source.value for source in fields["source"])
     if session.get_bind().dialect.name == "postgresql":
-        columns = {c.name: [row[c.name] for row in rows] for c in _FIXES.columns}
+        columns: dict[str, Any] = {
+            "id": ids,
+            "received_at": [received_at] * len(ids),
+            **{name: list(fields[name]) for name in _FROM_FIX},
+        }
         return set((await session.execute(_UNNEST_INSERT, columns)).scalars())
+    rows = [
+        {"id": fix_id, "received_at": received_at, **dict(zip(_FROM_FIX, values, strict=True))}
+        for fix_id, values in zip(
+            ids, zip(*(fields[name] for name in _FROM_FIX), strict=True), strict=True
+        )
+    ]
     statement = (
         sqlite.insert(_FIXES).on_conflict_do_nothing(index_elements=["id"]).returning(_FIXES.c.id)
     )
-    return set((await session.execute(statement, list(rows))).scalars())
+    return set((await session.execute(statement, rows)).scalars())
 
 
 def _of_child(child_id: uuid.UUID, *, carrier: bool | None = None) -> Select[LocationFix]:

@@ -297,6 +297,7 @@ def create_guardian_router(
         return StreamingResponse(
             location_events(
                 guardian.notices,
+                guardian.cache,
                 guardian.child_id,
                 heartbeat=guardian.stream_heartbeat,
                 lifetime=guardian.stream_lifetime,

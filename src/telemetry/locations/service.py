@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from telemetry.locations.sampling import interval_start
 from telemetry.locations.schemas import (
     BatchResult,
     CarrierPositionCreate,
+    DeviceSource,
     FixCreate,
     ItemResult,
     ItemStatus,
@@ -39,7 +41,7 @@ from telemetry.locations.schemas import (
     LocationRead,
 )
 from telemetry.locations.screening import Limits, screen
-from telemetry.locations.stream import publish_fixes
+from telemetry.locations.stream import is_watched, publish_fixes, watched_key
 
 __all__ = ["Outlets", "Policy", "Stored", "announce", "erase_child", "history", "ingest", "purge"]
 
@@ -61,59 +63,55 @@ class Stored:
 
     result: BatchResult
     child_id: uuid.UUID
-    fixes: list[LocationRead] = field(default_factory=list)  # the new ones, by fix time
+    new: list[tuple[uuid.UUID, Fix]] = field(default_factory=list)  # id and fix, by fix time
     events: list[Event] = field(default_factory=list)
+
+    @cached_property
+    def fixes(self) -> list[LocationRead]:
+        """The new fixes as guardians read them (made when first asked for)."""
+        return [_read(fix_id, fix) for fix_id, fix in self.new]
+
+    def newest(self) -> list[LocationRead]:
+        """The newest new fix of the device and of the carrier (those there are)."""
+        newest: dict[bool, tuple[uuid.UUID, Fix]] = {}
+        for pair in self.new:  # by fix time: the last of each kind is the newest
+            newest[pair[1].device_id is None] = pair
+        return [_read(fix_id, fix) for fix_id, fix in newest.values()]
 
 
 def _fix(
     item: FixCreate | CarrierPositionCreate, *, child_id: uuid.UUID, device_id: uuid.UUID | None
 ) -> tuple[uuid.UUID, Fix]:
-    """The stored form of an uploaded fix, and its id."""
+    """The stored form of an uploaded fix, and its id (positional: a hundred an upload)."""
     fixed_at = item.fixed_at.astimezone(UTC)
     if isinstance(item, FixCreate):
         assert device_id is not None
         return device_fix_id(device_id, fixed_at), Fix(
-            child_id=child_id,
-            device_id=device_id,
-            fixed_at=fixed_at,
-            latitude=item.latitude,
-            longitude=item.longitude,
-            accuracy_m=item.accuracy_m,
-            source=FixSource(item.source.value),
-            altitude_m=item.altitude_m,
-            speed_mps=item.speed_mps,
-            heading_deg=item.heading_deg,
-            battery_pct=item.battery_pct,
-            charging=item.charging,
+            child_id,
+            device_id,
+            fixed_at,
+            item.latitude,
+            item.longitude,
+            item.accuracy_m,
+            _SOURCES[item.source],
+            item.altitude_m,
+            item.speed_mps,
+            item.heading_deg,
+            item.battery_pct,
+            item.charging,
         )
     return carrier_fix_id(child_id, fixed_at), Fix(
-        child_id=child_id,
-        device_id=None,
-        fixed_at=fixed_at,
-        latitude=item.latitude,
-        longitude=item.longitude,
-        accuracy_m=item.accuracy_m,
-        source=FixSource.CARRIER_CELL,
+        child_id,
+        None,
+        fixed_at,
+        item.latitude,
+        item.longitude,
+        item.accuracy_m,
+        FixSource.CARRIER_CELL,
     )
 
 
-def _row(fix_id: uuid.UUID, fix: Fix, received_at: datetime) -> dict[str, object]:
-    return {
-        "id": fix_id,
-        "child_id": fix.child_id,
-        "device_id": fix.device_id,
-        "source": fix.source.value,
-        "fixed_at": fix.fixed_at,
-        "received_at": received_at,
-        "latitude": fix.latitude,
-        "longitude": fix.longitude,
-        "accuracy_m": fix.accuracy_m,
-        "altitude_m": fix.altitude_m,
-        "speed_mps": fix.speed_mps,
-        "heading_deg": fix.heading_deg,
-        "battery_pct": fix.battery_pct,
-        "charging": fix.charging,
-    }
+_SOURCES = {source: FixSource(source.value) for source in DeviceSource}
 
 
 async def ingest(
@@ -131,7 +129,7 @@ async def ingest(
     screened = screen(items, now=now, limits=limits)
     keep = sorted(screened.keep, key=lambda pair: pair[1].fixed_at)
     made = [_fix(item, child_id=child_id, device_id=device_id) for _, item in keep]
-    new_ids = await repository.insert_new(session, [_row(i, fix, now) for i, fix in made])
+    new_ids = await repository.insert_new(session, made, received_at=now)
     statuses: dict[int, ItemStatus] = dict.fromkeys(screened.repeated, ItemStatus.DUPLICATE)
     statuses.update(dict.fromkeys(screened.rejected, ItemStatus.REJECTED))
     new: list[tuple[uuid.UUID, Fix]] = []
@@ -160,12 +158,11 @@ async def ingest(
             for i, item in enumerate(items)
         ],
     )
-    return Stored(result, child_id, [_read(fix_id, fix) for fix_id, fix in new], events)
+    return Stored(result, child_id, new, events)
 
 
 def _read(fix_id: uuid.UUID, fix: Fix) -> LocationRead:
-    # Not validated again: the fix was, on its way in (a hundred of these an upload).
-    return LocationRead.model_construct(
+    return LocationRead(
         id=fix_id,
         device_id=fix.device_id,
         source=fix.source,
@@ -181,13 +178,20 @@ def _read(fix_id: uuid.UUID, fix: Fix) -> LocationRead:
     )
 
 
-async def announce(outlets: Outlets, stored: Stored, *, cache_seconds: int) -> None:
-    """After commit: the latest position, live streams, and the listeners' events; a failure
-    of one does not keep the others from happening."""
-    if stored.fixes:
-        await positions.move_latest(outlets.cache, stored.child_id, stored.fixes, cache_seconds)
+async def announce(
+    outlets: Outlets, stored: Stored, *, cache_seconds: int, watched: bool | None = None
+) -> None:
+    """After commit: the latest position, live streams (when a stream of the child is open:
+    ``watched``, read from the cache when not given), and the listeners' events; a failure of
+    one does not keep the others from happening."""
+    if stored.new:
+        await positions.move_latest(outlets.cache, stored.child_id, stored.newest(), cache_seconds)
         try:
-            await publish_fixes(outlets.notices, stored.child_id, stored.fixes)
+            if watched is None:
+                mark = await outlets.cache.get(watched_key(stored.child_id))
+                watched = is_watched(mark, known=True)
+            if watched:
+                await publish_fixes(outlets.notices, stored.child_id, stored.fixes)
         except Exception:
             log.warning("telling live streams about new fixes failed", exc_info=True)
     for event in stored.events:

@@ -19,7 +19,7 @@ from parental.kit.db import transaction
 from parental.kit.events import Event, EventBus
 from parental.kit.notices import LocalNotices
 from parental.runtime import Runtime
-from telemetry.locations import positions, service
+from telemetry.locations import positions, service, stream
 from telemetry.locations.fix import Fix, FixListener, FixSource
 from telemetry.locations.models import LocationFix
 from telemetry.locations.schemas import CarrierPositionCreate, FixCreate, ItemStatus
@@ -236,6 +236,30 @@ async def test_announcing_moves_the_cached_latest_forward_only(
     async with runtime.sessions() as session:
         latest = await positions.latest(session, runtime.cache, child, now=now, policy=POLICY)
     assert latest.location == newer.fixes[0]
+
+
+async def test_new_fixes_are_published_only_while_a_stream_of_the_child_is_open(
+    runtime: Runtime, clock: FrozenClock, child: uuid.UUID
+) -> None:
+    now = clock.now()
+    notices = LocalNotices()
+    outlets = service.Outlets(runtime.cache, notices, EventBus())
+    subscription = await notices.open(stream.channel(child))
+    unwatched = await ingest(runtime, child, [fix(now - timedelta(minutes=2))])
+    await service.announce(outlets, unwatched, cache_seconds=300)
+    assert await subscription.next(0.05) is None  # nobody watches: nothing serialised or sent
+
+    await runtime.cache.set(stream.watched_key(child), b"1", ttl_seconds=45)
+    watched = await ingest(runtime, child, [fix(now - timedelta(minutes=1))])
+    await service.announce(outlets, watched, cache_seconds=300)
+    message = await subscription.next(1)
+    assert message is not None
+    assert [f.fixed_at for f in stream.FIXES.validate_json(message)] == [now - timedelta(minutes=1)]
+    # The caller may say it, read with something else (the upload fast path).
+    told = await ingest(runtime, child, [fix(now)])
+    await service.announce(outlets, told, cache_seconds=300, watched=False)
+    assert await subscription.next(0.05) is None
+    await subscription.close()
 
 
 class BrokenCache(MemoryCache):
