@@ -86,6 +86,21 @@ class ParentalSettings(BaseSettings):
     limit_admin_logins_per_ip: str = "10/10minutes"
     limit_filter_reports_per_ip: str = "20/hour"  # the block page, without credentials
     limit_filter_reports_per_reporter: str = "60/hour"  # a guardian or a device
+    # Lockouts against guessing codes (parental.auth.lockout): after this many wrong sign-in
+    # codes for one phone or from one address, or wrong pairing codes from one address, every
+    # attempt (the right code too) is refused with 429 for lockout_base_seconds, doubled at
+    # each further lockout up to lockout_max_seconds; one left alone for
+    # lockout_forget_seconds starts afresh. Addresses get more room than phones: many parents
+    # share one behind a carrier's NAT.
+    sign_in_lockout_failures_per_phone: int = Field(default=10, ge=1)
+    sign_in_lockout_failures_per_ip: int = Field(default=30, ge=1)
+    pairing_lockout_failures_per_ip: int = Field(default=10, ge=1)
+    lockout_base_seconds: int = Field(default=60, ge=1)
+    lockout_max_seconds: int = Field(default=3600, ge=1)
+    lockout_forget_seconds: int = Field(default=86_400, ge=60)
+    # Sign-in SMS the whole service sends in any 24 hours: beyond it code requests are refused
+    # (503, nothing sent), so no mix of phones and addresses can run up the carrier's bill.
+    sms_daily_budget: int = Field(default=10_000, ge=1)
 
     sms_backend: SmsBackend = SmsBackend.LOG
     sms_gateway_url: str | None = None

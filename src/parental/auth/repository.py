@@ -47,6 +47,42 @@ async def close_open_codes(session: AsyncSession, phone: str, now: datetime) -> 
     )
 
 
+async def take_attempt(session: AsyncSession, code_id: uuid.UUID, max_attempts: int) -> bool:
+    """Count one try at an open code before it is compared; false once its tries are spent.
+
+    One UPDATE with the condition in it: concurrent tries each take their own (PostgreSQL
+    re-reads the row after a concurrent writer commits), where reading, adding and writing
+    back would let parallel guesses share one count.
+    """
+    result = await session.execute(
+        update(SignInCode)
+        .where(
+            SignInCode.id == code_id,
+            SignInCode.consumed_at.is_(None),
+            SignInCode.attempts < max_attempts,
+        )
+        .values(attempts=SignInCode.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def close_spent_code(
+    session: AsyncSession, code_id: uuid.UUID, max_attempts: int, now: datetime
+) -> None:
+    """Close a code whose tries are all spent: even the right code no longer works."""
+    await session.execute(
+        update(SignInCode)
+        .where(
+            SignInCode.id == code_id,
+            SignInCode.consumed_at.is_(None),
+            SignInCode.attempts >= max_attempts,
+        )
+        .values(consumed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def consume_code(session: AsyncSession, code_id: uuid.UUID, now: datetime) -> bool:
     """Mark a code used; false if another request used it first."""
     result = await session.execute(

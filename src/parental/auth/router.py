@@ -10,6 +10,8 @@ from parental.auth.errors import (
     InvalidRefreshToken,
     InvalidSignInCode,
     RefreshTokenReused,
+    SignInLocked,
+    SmsBudgetExhausted,
 )
 from parental.auth.models import Account
 from parental.auth.schemas import (
@@ -32,7 +34,7 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/sign-in-codes",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(TooManyRequests, SmsRejected, SmsUnavailable),
+    responses=error_responses(TooManyRequests, SmsRejected, SmsUnavailable, SmsBudgetExhausted),
 )
 async def request_sign_in_code(
     body: SignInCodeCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP
@@ -50,7 +52,7 @@ async def request_sign_in_code(
 @router.post(
     "/auth/tokens",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidSignInCode, TooManyRequests),
+    responses=error_responses(InvalidSignInCode, TooManyRequests, SignInLocked),
 )
 async def create_tokens(
     body: TokenCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP

@@ -39,7 +39,9 @@ class TokenCreate(Request):
 
 
 class TokenRefresh(Request):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    # Room for any credential a client may send by mistake (an access JWT is longer than a
+    # refresh token): each is refused the same way, 401 InvalidRefreshToken, not a 422.
+    refresh_token: str = Field(min_length=10, max_length=2048)
 
 
 class TokenPair(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,12 @@ from parental.auth.errors import (
     InvalidRefreshToken,
     InvalidSignInCode,
     RefreshTokenReused,
+    SignInLocked,
+    SmsBudgetExhausted,
 )
+from parental.auth.lockout import LockoutPolicy, Lockouts
 from parental.auth.models import Account, RefreshToken, SignInCode
+from parental.kit.errors import TooManyRequests
 from parental.kit.ratelimit import Rule
 from parental.kit.security import (
     InvalidTokenError,
@@ -31,6 +36,8 @@ from parental.kit.security import (
 from parental.runtime import Runtime
 
 GUARDIAN_AUDIENCE = "parental:guardian"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,12 @@ async def request_sign_in_code(
     await runtime.limiter.hit(
         Rule("code-request:phone:day", s.limit_code_requests_per_phone_daily), phone
     )
+    # Counted last, so requests the per-caller limits refuse do not spend the shared budget.
+    try:
+        await runtime.limiter.hit(Rule("code-request:all:day", f"{s.sms_daily_budget}/day"), "all")
+    except TooManyRequests as exc:
+        log.error("the daily sign-in SMS budget (%d) is spent; codes refused", s.sms_daily_budget)
+        raise SmsBudgetExhausted(retry_after=exc.retry_after) from exc
     now = runtime.clock.now()
     code = new_numeric_code(s.sign_in_code_digits)
     await repository.close_open_codes(session, phone, now)
@@ -81,18 +94,14 @@ async def sign_in_with_code(
     await runtime.limiter.hit(Rule("code-attempt:ip", s.limit_code_attempts_per_ip), ip)
     await runtime.limiter.hit(Rule("code-attempt:phone", s.limit_code_attempts_per_phone), phone)
     now = runtime.clock.now()
-    row = await repository.latest_open_code(session, phone, now)
-    if row is None or row.attempts >= s.sign_in_code_max_attempts:
-        raise InvalidSignInCode()
-    expected = keyed_hash(runtime.secret, f"sign-in:{phone}:{code}")
-    if not hmac.compare_digest(expected, row.code_hash):
-        row.attempts += 1
-        if row.attempts >= s.sign_in_code_max_attempts:
-            row.consumed_at = now
-        await session.flush()
-        raise InvalidSignInCode()
-    if not await repository.consume_code(session, row.id, now):
-        raise InvalidSignInCode()
+    by_ip, by_phone = _sign_in_lockouts(runtime)
+    lockouts = Lockouts(runtime.limiter.state, secret=runtime.secret)
+    # The address first: a caller locked out there adds nothing to the phone's count.
+    await lockouts.attempt(by_ip, ip, now=now)
+    await lockouts.attempt(by_phone, phone, now=now)
+    await _redeem_code(session, runtime, phone=phone, code=code, now=now)
+    await lockouts.succeeded(by_phone, phone, now=now, forget=True)
+    await lockouts.succeeded(by_ip, ip, now=now, forget=False)
 
     account = await repository.get_account_by_phone(session, phone)
     if account is None:
@@ -110,6 +119,32 @@ async def sign_in_with_code(
         ip=ip,
     )
     return tokens
+
+
+def _sign_in_lockouts(runtime: Runtime) -> tuple[LockoutPolicy, LockoutPolicy]:
+    """The lockouts of sign-in codes: per address and per phone."""
+    s = runtime.settings
+    return (
+        LockoutPolicy.of(s, "sign-in:ip", s.sign_in_lockout_failures_per_ip, SignInLocked),
+        LockoutPolicy.of(s, "sign-in:phone", s.sign_in_lockout_failures_per_phone, SignInLocked),
+    )
+
+
+async def _redeem_code(
+    session: AsyncSession, runtime: Runtime, *, phone: str, code: str, now: datetime
+) -> None:
+    """Use the phone's open code if ``code`` is it; every try, right or wrong, is counted."""
+    max_attempts = runtime.settings.sign_in_code_max_attempts
+    row = await repository.latest_open_code(session, phone, now)
+    # Counted atomically before comparing, so parallel guesses cannot share one count.
+    if row is None or not await repository.take_attempt(session, row.id, max_attempts):
+        raise InvalidSignInCode()
+    expected = keyed_hash(runtime.secret, f"sign-in:{phone}:{code}")
+    if not hmac.compare_digest(expected, row.code_hash):
+        await repository.close_spent_code(session, row.id, max_attempts, now)
+        raise InvalidSignInCode()
+    if not await repository.consume_code(session, row.id, now):
+        raise InvalidSignInCode()
 
 
 async def refresh(

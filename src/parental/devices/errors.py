@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from parental.kit.errors import BadRequest, NotFound, Unauthorized
+from parental.kit.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
 
 
 class DeviceNotFound(NotFound):
@@ -9,6 +9,10 @@ class DeviceNotFound(NotFound):
 
 class InvalidPairingCode(BadRequest):
     message = "The pairing code is wrong, expired or already used."
+
+
+class PairingLocked(TooManyRequests):
+    message = "Too many wrong pairing codes from this network; wait and try again."
 
 
 class InvalidDeviceToken(Unauthorized):

@@ -17,7 +17,12 @@ from parental.children.schemas import MonitoringRead
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep
 from parental.devices import service
 from parental.devices.dependencies import CurrentDevice, OwnedDevice
-from parental.devices.errors import DeviceNotFound, InvalidDeviceToken, InvalidPairingCode
+from parental.devices.errors import (
+    DeviceNotFound,
+    InvalidDeviceToken,
+    InvalidPairingCode,
+    PairingLocked,
+)
 from parental.devices.schemas import (
     DeviceChildRead,
     DevicePage,
@@ -99,7 +104,7 @@ async def revoke_device(
 @device_router.post(
     "/device/pair",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidPairingCode, TooManyRequests),
+    responses=error_responses(InvalidPairingCode, TooManyRequests, PairingLocked),
 )
 async def pair_device(
     body: DevicePair, session: SessionDep, runtime: RuntimeDep, ip: ClientIP

@@ -9,13 +9,19 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.audit import service as audit
+from parental.auth.lockout import LockoutPolicy, Lockouts
 from parental.auth.models import Account
 from parental.children import repository as children
 from parental.children import service as children_service
 from parental.children.errors import ChildNotFound
 from parental.children.models import Child
 from parental.devices import repository
-from parental.devices.errors import DeviceNotFound, InvalidDeviceToken, InvalidPairingCode
+from parental.devices.errors import (
+    DeviceNotFound,
+    InvalidDeviceToken,
+    InvalidPairingCode,
+    PairingLocked,
+)
 from parental.devices.models import Device, PairingCode
 from parental.kit.ratelimit import Rule
 from parental.kit.security import UNAMBIGUOUS_ALPHABET, keyed_hash, new_code, new_token
@@ -83,16 +89,20 @@ async def pair_device(
     session: AsyncSession, runtime: Runtime, *, code: str, name: str, platform: str, ip: str
 ) -> PairedDevice:
     """Redeem a pairing code for a device token bound to the code's child."""
-    await runtime.limiter.hit(
-        Rule("pairing:ip", runtime.settings.limit_pairing_attempts_per_ip), ip
-    )
+    s = runtime.settings
+    await runtime.limiter.hit(Rule("pairing:ip", s.limit_pairing_attempts_per_ip), ip)
     now = runtime.clock.now()
+    # A wrong code names no child or family, so the caller's address is what is locked out.
+    by_ip = LockoutPolicy.of(s, "pairing:ip", s.pairing_lockout_failures_per_ip, PairingLocked)
+    lockouts = Lockouts(runtime.limiter.state, secret=runtime.secret)
+    await lockouts.attempt(by_ip, ip, now=now)
     row = await repository.pairing_code_by_hash(session, _code_hash(runtime, normalize_code(code)))
     if row is None or not await repository.use_pairing_code(session, row.id, now):
         raise InvalidPairingCode()
     child = await children.get(session, row.child_id)
     if child is None:
         raise InvalidPairingCode()
+    await lockouts.succeeded(by_ip, ip, now=now, forget=False)
     token = new_token("dt")
     device = Device(
         child_id=child.id,

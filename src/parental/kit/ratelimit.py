@@ -20,6 +20,7 @@ from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
+from parental.kit.cache import Cache, MemoryCache, RedisCache
 from parental.kit.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ class RateLimiter:
         else:
             self._storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
+        # State that belongs with the limits (lockouts, parental.auth.lockout) lives beside the
+        # counters, under the same key prefix: shared by every process, and reset with them.
+        self.state: Cache = (
+            RedisCache(redis_url, prefix=f"{key_prefix}:state:") if redis_url else MemoryCache()
+        )
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
 
     async def hit(self, rule: Rule, *identifiers: str, detail: str | None = None) -> None:
@@ -74,8 +80,11 @@ class RateLimiter:
         raise TooManyRequests(detail, retry_after=retry_after)
 
     async def reset(self) -> None:
-        await self._storage.reset()
+        await self._storage.reset()  # on Redis, ``state`` too (its keys share the prefix)
+        if isinstance(self.state, MemoryCache):
+            self.state = MemoryCache()
 
     async def close(self) -> None:
+        await self.state.close()
         if self._pool is not None:
             await self._pool.aclose()
