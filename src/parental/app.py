@@ -7,8 +7,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp
 
@@ -37,6 +38,7 @@ from parental.filter_reports import admin_router as filter_reports_admin_router
 from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.router import router as health_router
+from parental.kit.headers import DOCS_CSP, SecurityHeaders
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.lexicons import conversation_lexicon_router
 from parental.lines.router import router as carrier_router
@@ -63,6 +65,7 @@ from parental.settings import get_parental_settings
 from parental.unblock_requests import router as unblock_requests_router
 from parental.usage import child_usage_router, device_usage_router
 from parental.worker import run_forever
+from parental.write_limits import declare_in_openapi, limit_writes
 from telemetry.locations.fast import FastLatest
 from telemetry.locations.fast_upload import FastUpload
 
@@ -87,10 +90,24 @@ class _App(FastAPI):
     """FastAPI with the latest position's fast path in front of the framework's own
     middleware (error pages, body limits): a body-less GET answered from a grant needs none of
     it, and a guardian's map asks every few seconds. The fast path hands anything it cannot
-    answer, failures included, to the route behind it."""
+    answer, failures included, to the route behind it. The security headers wrap it all, so
+    every answer carries them, the fast paths' and the error pages' too."""
+
+    behind_tls = False
 
     def build_middleware_stack(self) -> ASGIApp:
-        return FastLatest(super().build_middleware_stack(), backend=fast_location_backend)
+        docs = [
+            p for p in (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url) if p
+        ]
+        return SecurityHeaders(
+            FastLatest(super().build_middleware_stack(), backend=fast_location_backend),
+            hsts=self.behind_tls,
+            private_prefixes=("/v1/", "/carrier/", "/admin/"),
+            by_path=dict.fromkeys(docs, DOCS_CSP),
+        )
+
+    def openapi(self) -> dict[str, Any]:
+        return declare_in_openapi(super().openapi())
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -136,11 +153,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         # personal data among them) for exporters outside our control, and checking whether
         # it is configured costs every request more than a verdict.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Every write without a limit of its own counts against its caller (issue 9).
+        dependencies=[Depends(limit_writes)],
     )
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
+    app.behind_tls = settings.behind_tls
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
     app.add_middleware(FastUpload, backend=fast_upload_backend)  # within the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from filters.blockpage import service as pages
 from filters.blockpage import token as tokens
@@ -50,6 +51,7 @@ from parental import migrate
 from parental.children import repository as children
 from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
+from parental.kit.headers import SecurityHeaders
 from parental.kit.ratelimit import Rule
 from parental.kit.security import keyed_hash
 from parental.lines.identity import LineIdentity
@@ -58,19 +60,16 @@ from parental.settings import UnknownSources
 from parental.unblock_requests import ask
 
 MAX_FORM_BYTES = 4096
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+# The page is one document with an inline style sheet and forms posting back to the same
+# (blocked) name; it loads nothing else.
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def _html(body: str, status: int) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status, headers=HEADERS)
+    return HTMLResponse(body, status_code=status)  # headers: _BlockPageApp
 
 
 class BlockPage:
@@ -244,6 +243,17 @@ async def report_mistake(request: Request) -> Response:
     return await _page(request).report_mistake(request)
 
 
+class _BlockPageApp(Starlette):
+    """Starlette with the security headers around everything, its error pages included.
+
+    Never Strict-Transport-Security: the page answers plain HTTP for any blocked name, and
+    the header would only ever promise what this server cannot keep.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), csp=CSP, private_prefixes=("/",))
+
+
 def create_blockpage_app(runtime: Runtime | None = None) -> Starlette:
     """The block page server. Without ``runtime`` it builds one from the environment."""
 
@@ -271,7 +281,7 @@ def create_blockpage_app(runtime: Runtime | None = None) -> Starlette:
             if owned:
                 await rt.close()
 
-    return Starlette(
+    return _BlockPageApp(
         routes=[
             Route(ASK_PATH, ask_parent, methods=["POST"]),
             Route(REPORT_PATH, report_mistake, methods=["POST"]),

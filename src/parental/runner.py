@@ -10,6 +10,7 @@ from typing import TypeVar
 import typer
 
 from parental import migrate
+from parental.kit.access_log import redact_access_log
 from parental.kit.errors import AppError
 from parental.kit.settings import get_kit_settings
 from parental.runtime import Runtime, build_runtime
@@ -22,6 +23,7 @@ def configure_logging() -> None:
         level=get_kit_settings().log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_access_log()  # no phone numbers or looked-up names in the servers' request lines
 
 
 def run_with_runtime(

@@ -76,6 +76,12 @@ class ParentalSettings(BaseSettings):
     notification_default_timezone: str = "Asia/Almaty"
 
     max_body_bytes: int = 1_048_576
+    # Strict-Transport-Security on every answer: only when clients reach this service over
+    # HTTPS (a TLS proxy in front); over plain HTTP the header would be a promise not kept.
+    behind_tls: bool = False
+    # Every write without a limit of its own (parental/write_limits.py), per credential's
+    # subject, or per address without credentials.
+    limit_writes_per_caller: str = "600/minute"
 
     limit_code_requests_per_phone: str = "3/10minutes"
     limit_code_requests_per_phone_daily: str = "10/day"

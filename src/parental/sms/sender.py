@@ -1,8 +1,10 @@
 """SMS senders.
 
-``LogSmsSender`` is the embedded default: it writes each text to the log (and keeps the last
-few in memory) so a developer can sign in without a gateway. ``HttpSmsGateway`` posts JSON to
-the carrier's gateway::
+``LogSmsSender`` is the embedded default (refused in production): it prints each text to the
+process's standard error, keeps the last few in memory, and tells the log only that a message
+for a masked number was kept, so a developer can sign in without a gateway while no code or full
+number ever reaches the logging system (and whatever ships its records elsewhere).
+``HttpSmsGateway`` posts JSON to the carrier's gateway::
 
     POST {url}   Authorization: Bearer {token}
     {"to": "+77011234567", "text": "...", "sender": "ChildSIM", "reference": "<uuid>"}
@@ -14,6 +16,7 @@ once and then reported as unavailable.
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -48,15 +51,20 @@ class SmsSender(Protocol):
 
 
 class LogSmsSender:
-    """Development sink: logs every message, keeps the last ``keep`` for inspection."""
+    """Development sink: prints every message to standard error (unless ``echo`` is false),
+    keeps the last ``keep`` for inspection."""
 
-    def __init__(self, keep: int = 100) -> None:
+    def __init__(self, keep: int = 100, *, echo: bool = True) -> None:
         self.sent: deque[SmsMessage] = deque(maxlen=keep)
+        self._echo = echo
 
     async def send(self, to: str, text: str) -> SmsMessage:
         message = SmsMessage(to=to, text=text, reference=str(uuid.uuid4()))
         self.sent.append(message)
-        log.warning("development SMS sink (not sent) to %s: %s", to, text)
+        if self._echo:  # not through logging: its handlers may ship records off the machine
+            sys.stderr.write(f"development SMS sink (not sent) to {to}: {text}\n")
+            sys.stderr.flush()
+        log.warning("development SMS sink kept message %s for %s", message.reference, mask(to))
         return message
 
     def last_to(self, phone: str) -> SmsMessage | None:
