@@ -24,6 +24,8 @@ from parental.children.router import router as children_router
 from parental.commands.audio_router import audio_routers
 from parental.commands.router import device_router as device_commands_router
 from parental.commands.router import guardian_router as child_commands_router
+from parental.consent.router import device_router as consent_device_router
+from parental.consent.router import guardian_router as consent_guardian_router
 from parental.conversations import (
     child_messages_router,
     device_messages_router,
@@ -37,9 +39,12 @@ from parental.filter_activity import run_flusher
 from parental.filter_reports import admin_router as filter_reports_admin_router
 from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
+from parental.health.metrics import router as metrics_router
 from parental.health.router import router as health_router
 from parental.kit.headers import DOCS_CSP, SecurityHeaders
 from parental.kit.http import BodySizeLimit, install_error_handlers
+from parental.kit.metrics import process_exited
+from parental.kit.observe import ObservedRequests
 from parental.lexicons import conversation_lexicon_router
 from parental.lines.router import router as carrier_router
 from parental.locations import (
@@ -67,6 +72,7 @@ from parental.usage import child_usage_router, device_usage_router
 from parental.worker import run_forever
 from parental.write_limits import declare_in_openapi, limit_writes
 from telemetry.locations.fast import FastLatest
+from telemetry.locations.fast_upload import PATH as FAST_UPLOAD_PATH
 from telemetry.locations.fast_upload import FastUpload
 
 log = logging.getLogger(__name__)
@@ -82,6 +88,12 @@ Errors are JSON `{"error": "<Code>", "detail": "<text>"}`; 422 is request valida
 """
 
 
+# The route templates of the requests the fast paths answer without the framework's routing
+# (which is what names the template of every other request, for the metrics' labels).
+FAST_PATHS = {"/v1/filter/check": "/v1/filter/check", FAST_UPLOAD_PATH: FAST_UPLOAD_PATH}
+FAST_PATTERNS = [(r"/v1/children/[^/]+/location", "/v1/children/{child_id}/location")]
+
+
 def _operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -91,16 +103,23 @@ class _App(FastAPI):
     middleware (error pages, body limits): a body-less GET answered from a grant needs none of
     it, and a guardian's map asks every few seconds. The fast path hands anything it cannot
     answer, failures included, to the route behind it. The security headers wrap it all, so
-    every answer carries them, the fast paths' and the error pages' too."""
+    every answer carries them, the fast paths' and the error pages' too. Inside them, every
+    request gets its id and, with metrics on, is counted and timed (``kit.observe``)."""
 
     behind_tls = False
+    metrics_enabled = True
 
     def build_middleware_stack(self) -> ASGIApp:
         docs = [
             p for p in (self.docs_url, self.redoc_url, self.swagger_ui_oauth2_redirect_url) if p
         ]
         return SecurityHeaders(
-            FastLatest(super().build_middleware_stack(), backend=fast_location_backend),
+            ObservedRequests(
+                FastLatest(super().build_middleware_stack(), backend=fast_location_backend),
+                metrics=self.metrics_enabled,
+                fast_paths=FAST_PATHS,
+                fast_patterns=FAST_PATTERNS,
+            ),
             hsts=self.behind_tls,
             private_prefixes=("/v1/", "/carrier/", "/admin/"),
             by_path=dict.fromkeys(docs, DOCS_CSP),
@@ -142,6 +161,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 await subscription.close()
             if owned:
                 await rt.close()
+                process_exited()
 
     app = _App(
         title="Child-safe SIM API",
@@ -161,6 +181,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
     app.behind_tls = settings.behind_tls
+    app.metrics_enabled = settings.metrics_enabled
     app.add_middleware(FastCheck, path="/v1/filter/check", backend=fast_backend)
     app.add_middleware(FastUpload, backend=fast_upload_backend)  # within the body limit
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -193,6 +214,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     v1.include_router(device_messages_router())
     v1.include_router(device_mode_router)
     v1.include_router(child_messages_router())
+    v1.include_router(consent_guardian_router)
+    v1.include_router(consent_device_router)
     for router in audio_routers(settings.command_audio_max_bytes):
         v1.include_router(router)
     app.include_router(v1)
@@ -205,4 +228,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(app_catalogue_router(), prefix="/admin/v1")
     app.include_router(filter_reports_admin_router, prefix="/admin/v1")
     app.include_router(health_router)
+    app.include_router(metrics_router)
     return app

@@ -21,12 +21,14 @@ from parental.demo import DemoCredentials, seed_demo
 from parental.dns import serve_forever as serve_dns_forever
 from parental.filters_cli import filters_app
 from parental.kit.db import transaction
+from parental.kit.metrics import serve_metrics
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
 from parental.kit.settings import get_kit_settings
 from parental.lines import service as lines
 from parental.notifications.dispatcher import dispatch_round
 from parental.runner import configure_logging, run_with_runtime
 from parental.runtime import Runtime, build_runtime
+from parental.settings import get_parental_settings
 from parental.sms.sender import LogSmsSender
 from parental.worker import purge_expired, refresh_due_sources, run_forever, run_timers
 
@@ -99,6 +101,10 @@ def worker(
     raise the alarms that depend on time (silent devices, "not arrived by" deadlines), send
     the push outbox."""
     configure_logging()
+    settings = get_parental_settings()
+    if settings.metrics_port and not once:
+        # A thread of prometheus-client's own: a scrape never waits for the event loop.
+        serve_metrics(settings.metrics_host, settings.metrics_port)
     if once:
         report = run_with_runtime(purge_expired)
         typer.echo(f"purged {report.total} rows")

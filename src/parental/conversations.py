@@ -9,6 +9,11 @@ An upload is classified with the curators' lexicon in force; risky messages rais
 (grouped per conversation and label), which become the guardians' notifications in the
 upload's transaction.
 
+Both ends also need the messages consent (``parental.consent``): the guardian's, and the
+child's own from ``child_consent_age``. Without it an upload is refused (403
+``ConsentRequired``, nothing stored), guardians read no alert, excerpt or transcript, and the
+device's mode is ``off``.
+
 The cipher is built once per set of keys: from ``message_keys`` and ``message_key_id``, or,
 with none set (the embedded default), from a key derived from the service's secret. The
 keyed hashes of conversation and message ids always use a key derived from the secret, so
@@ -24,14 +29,19 @@ from functools import lru_cache
 
 from fastapi import APIRouter
 
+from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
 from parental.children import service as children
-from parental.children.acting import ChildDevice, ChildGuardian, guardian_of_child
+from parental.children.acting import ChildDevice, ChildGuardian
+from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.models import Child
 from parental.children.monitoring import local_today
-from parental.deps import RuntimeDep, SessionDep
+from parental.consent import service as consent
+from parental.consent.errors import ConsentRequired
+from parental.consent.models import Purpose
+from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.db import transaction
@@ -102,10 +112,12 @@ async def message_uploader(
     device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
 ) -> MessageUploader:
     """The calling device, within its upload rate (429), if monitoring applies to its child
-    (403 otherwise)."""
+    and the messages consent is in force, the child's own too from its age (403 otherwise)."""
     rule = Rule("message-upload:device", runtime.settings.limit_message_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
-    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
+    now = runtime.clock.now()
+    child = await children.monitored_child(session, device.child_id, now)
+    await consent.require(session, runtime.settings, child, Purpose.MESSAGES, now)
     # The curators' lexicon in force (the packaged one until they publish their own).
     return MessageUploader(session, runtime, child, device.id, await in_force(session))
 
@@ -141,20 +153,31 @@ class GuardianViewer(ChildGuardian):
         return messages_mode(self.runtime, self.child, active=True)
 
 
-guardian_viewer = guardian_of_child(GuardianViewer)
+async def guardian_viewer(
+    child: OwnedChild,
+    account: CurrentAccount,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    ip: ClientIP,
+) -> GuardianViewer:
+    """A guardian of the child in the path (404 otherwise), while the messages consent is in
+    force (403 ``ConsentRequired`` before anything is read)."""
+    now = runtime.clock.now()
+    await consent.require(session, runtime.settings, child, Purpose.MESSAGES, now)
+    return GuardianViewer(session, runtime, child, account, ip)
 
 
 def child_messages_router() -> APIRouter:
     return create_guardian_router(
         viewer=guardian_viewer,
-        caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive),
+        caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive, ConsentRequired),
     )
 
 
 def device_messages_router() -> APIRouter:
     return create_device_router(
         uploader=message_uploader,
-        caller_errors=(InvalidDeviceToken, MonitoringInactive, TooManyRequests),
+        caller_errors=(InvalidDeviceToken, MonitoringInactive, ConsentRequired, TooManyRequests),
     )
 
 
@@ -179,12 +202,15 @@ async def get_device_messages_mode(
     device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
 ) -> DeviceMessagesModeRead:
     """What the child's guardians may see of the child's messages now (the device shows it):
-    whole conversations, alerts with excerpts, or nothing; and until when."""
+    whole conversations, alerts with excerpts, or nothing (also without the consents it
+    needs: then the device uploads none); and until when."""
     child = await children_repository.get(session, device.child_id)
     assert child is not None
-    status = await children.monitoring_of(session, child, runtime.clock.now())
+    now = runtime.clock.now()
+    status = await children.monitoring_of(session, child, now)
+    state = await consent.of_purpose(session, runtime.settings, child, Purpose.MESSAGES, now)
     band_end = birthday(child.birthdate, runtime.settings.messages_transcripts_under_age)
-    mode = messages_mode(runtime, child, active=status.active)
+    mode = messages_mode(runtime, child, active=status.active and state.effective)
     return DeviceMessagesModeRead(
         mode=mode,
         transcripts_until=band_end if mode is MessagesMode.TRANSCRIPTS else None,

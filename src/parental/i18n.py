@@ -290,6 +290,18 @@ _MESSAGES: dict[str, dict[Locale, str]] = {
         "ru": " Чаще всего: {app}.",
         "en": " Most used: {app}.",
     },
+    "push.child.adult.title": {
+        "kk": "{child}: бақылау аяқталды",
+        "ru": "{child}: наблюдение завершено",
+        "en": "{child}: monitoring has ended",
+    },
+    "push.child.adult.body": {
+        "kk": "{child}: 18 жасқа толды, бақылау тоқтатылды. Сақталған деректер {date} жойылады.",
+        "ru": "{child}: исполнилось 18, наблюдение прекращено. Сохранённые данные будут "
+        "удалены {date}.",
+        "en": "{child}: turned 18, so monitoring has stopped. The stored data will be deleted "
+        "on {date}.",
+    },
     "push.duration.minutes": {"kk": "{minutes} мин", "ru": "{minutes} мин", "en": "{minutes} min"},
     "push.duration.hours": {
         "kk": "{hours} сағ {minutes} мин",

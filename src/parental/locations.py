@@ -5,7 +5,9 @@ reacts to new fixes (``fix_listeners``), and the audit rows the child's device s
 Monitoring rules apply to both ends: a device or line of a child no longer monitored (18, or
 the line is not an active child SIM under a guardian's contract) stores nothing, and guardians
 read nothing of that child. The device hears it as the same 403 its guardians get; the
-carrier's positions are accepted and ignored (202), as for line bindings.
+carrier's positions are accepted and ignored (202), as for line bindings. So it is when the
+location consent was withdrawn (``parental.consent``): the device gets 403
+``ConsentRequired``, the carrier's positions are ignored (``no_consent``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.grants import ReadGrant
 from parental.children.models import Child
 from parental.children.monitoring import Monitoring
+from parental.consent import service as consent
+from parental.consent.errors import ConsentRequired
+from parental.consent.models import Purpose
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import repository as devices_repository
 from parental.devices.dependencies import CurrentDevice, DeviceCredentials
@@ -91,8 +96,7 @@ def location_policy(settings: ParentalSettings) -> Policy:
 
 async def _require_monitoring(session: AsyncSession, child: Child, now: datetime) -> Monitoring:
     status = await children.monitoring_of(session, child, now)
-    if not status.active:
-        raise MonitoringInactive()
+    children.require_monitoring(status)
     return status
 
 
@@ -146,6 +150,9 @@ async def device_uploader(
     now = runtime.clock.now()
     version = await grants.read_version(runtime.cache, device.child_id)
     child, status = await children.monitored(session, device.child_id, now)
+    # Without the location consent nothing is stored and no grant is given (a withdrawal
+    # voids the grants, so the next upload comes here: parental.consent.router).
+    await consent.require(session, runtime.settings, child, Purpose.LOCATION, now)
     if version.known and not await devices_repository.is_revoked(session, device.id):
         assert credentials is not None  # CurrentDevice has authenticated them
         runtime.grants.grant_device(
@@ -180,9 +187,15 @@ class CarrierLocator:
         child = await children_repository.by_line(self.session, line.id)
         if child is None:
             return Ignored("no_child")
-        status = await children.monitoring_of(self.session, child, self.runtime.clock.now())
+        now = self.runtime.clock.now()
+        status = await children.monitoring_of(self.session, child, now)
         if not status.active:
             return Ignored("not_monitored")
+        state = await consent.of_purpose(
+            self.session, self.runtime.settings, child, Purpose.LOCATION, now
+        )
+        if not state.effective:  # the carrier cannot ask the family: accepted and dropped
+            return Ignored("no_consent")
         return ChildUploader(self.session, self.runtime, child.id, None, self.listeners)
 
 
@@ -380,7 +393,7 @@ def fast_location_backend(scope: Scope) -> FastLocations | None:
 def device_locations_router() -> APIRouter:
     return create_device_router(
         uploader=device_uploader,
-        caller_errors=(InvalidDeviceToken, MonitoringInactive, TooManyRequests),
+        caller_errors=(InvalidDeviceToken, MonitoringInactive, ConsentRequired, TooManyRequests),
     )
 
 

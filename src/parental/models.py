@@ -17,6 +17,7 @@ from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
 from parental.children.models import Child
 from parental.commands.models import CommandAudio, DeviceCommand
+from parental.consent.models import ConsentRecord
 from parental.devices.models import Device, PairingCode
 from parental.families.models import Family, Guardian, Invitation
 from parental.kit.db import Base
@@ -48,6 +49,7 @@ __all__ = [
     "Child",
     "ChildAppCategory",
     "CommandAudio",
+    "ConsentRecord",
     "ConversationLexicon",
     "ConversationMessage",
     "Device",

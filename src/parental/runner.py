@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
 
 from parental import migrate
-from parental.kit.access_log import redact_access_log
+from parental.kit import logs
 from parental.kit.errors import AppError
 from parental.kit.settings import get_kit_settings
 from parental.runtime import Runtime, build_runtime
@@ -19,11 +18,9 @@ T = TypeVar("T")
 
 
 def configure_logging() -> None:
-    logging.basicConfig(
-        level=get_kit_settings().log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    redact_access_log()  # no phone numbers or looked-up names in the servers' request lines
+    """JSON log lines with request ids and masked phone numbers (``kit.logs``)."""
+    settings = get_kit_settings()
+    logs.configure(settings.log_level, settings.log_format)
 
 
 def run_with_runtime(

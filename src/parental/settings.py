@@ -263,6 +263,13 @@ class ParentalSettings(BaseSettings):
     dns_cache_size: int = Field(default=100_000, ge=0)  # upstream answers kept (LRU)
     dns_cache_max_ttl_seconds: int = Field(default=86_400, ge=0)
     dns_tcp_idle_seconds: float = Field(default=10.0, gt=0)
+    # Prometheus metrics (docs/operations.md): the API's GET /metrics when enabled, behind
+    # `Authorization: Bearer <metrics_token>` when a token is set; `parental worker` serves its
+    # own at http://<metrics_host>:<metrics_port>/metrics (0: no listener).
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # Prometheus text at http://<host>:<port>/metrics from `parental dns` (0: no listener).
     # Process-wide counters only, nothing about a line; still, keep it off the public side.
     dns_metrics_host: str = "127.0.0.1"
@@ -358,6 +365,21 @@ class ParentalSettings(BaseSettings):
     message_alert_group_minutes: int = Field(default=60, ge=1)
     message_alert_retention_days: int = Field(default=90, ge=1)
     messages_transcripts_under_age: int = Field(default=13, ge=0, le=18)
+
+    # The 18th birthday (parental.child_data.step_down): monitoring stops at local midnight;
+    # the worker then tells the guardians and the child's device, and deletes the child's
+    # monitored data adult_data_grace_days after that. Guardians download everything held
+    # about a child (GET /v1/children/{id}/export) at most limit_child_exports_per_account.
+    adult_data_grace_days: int = Field(default=30, ge=0, le=365)
+    limit_child_exports_per_account: str = "5/hour"
+
+    # Consent (parental.consent): a grant names the consent text it was given to, which must
+    # be consent_text_version (what the app shows now); consents given to an earlier text stay
+    # in force, and each shows its text's version. From child_consent_age (the child's
+    # birthday, in the child's zone) the child must also consent, on the device, to message
+    # excerpts and listening.
+    consent_text_version: str = Field(default="2026-12", min_length=1, max_length=32)
+    child_consent_age: int = Field(default=14, ge=0, le=18)
 
     @model_validator(mode="after")
     def _check_sms(self) -> ParentalSettings:

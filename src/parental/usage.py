@@ -32,6 +32,9 @@ from parental.children import service as children
 from parental.children.acting import ChildDevice, ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
 from parental.children.models import Child
+from parental.consent import service as consent
+from parental.consent.errors import ConsentRequired
+from parental.consent.models import Purpose
 from parental.deps import RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -74,10 +77,12 @@ async def device_uploader(
     device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
 ) -> DeviceUploader:
     """The calling device, within its upload rate (429), if monitoring applies to its child
-    (403 otherwise)."""
+    and the app-usage consent is in force (403 otherwise)."""
     rule = Rule("usage-upload:device", runtime.settings.limit_usage_uploads_per_device)
     await runtime.limiter.hit(rule, str(device.id))
-    child = await children.monitored_child(session, device.child_id, runtime.clock.now())
+    now = runtime.clock.now()
+    child = await children.monitored_child(session, device.child_id, now)
+    await consent.require(session, runtime.settings, child, Purpose.APP_USAGE, now)
     return DeviceUploader(session, runtime, child, device.id)
 
 
@@ -92,7 +97,7 @@ guardian_viewer = guardian_of_child(GuardianViewer)
 def device_usage_router() -> APIRouter:
     return create_device_router(
         uploader=device_uploader,
-        caller_errors=(InvalidDeviceToken, MonitoringInactive, TooManyRequests),
+        caller_errors=(InvalidDeviceToken, MonitoringInactive, ConsentRequired, TooManyRequests),
     )
 
 

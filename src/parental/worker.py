@@ -29,6 +29,10 @@ The recording of a listening session goes ``command_audio_retention_hours`` afte
 uploaded; messages ``conversation_retention_days`` after they were sent, alerts on them
 ``message_alert_retention_days`` after they were raised.
 
+Children who turned 18 are stepped down each maintenance round: guardians and the child's
+device are told once, and the monitored data goes ``adult_data_grace_days`` later
+(``parental.child_data.step_down``).
+
 Blocklists fetched from a URL are refreshed when their interval has passed (see
 ``filters.curation.refresh``). Snapshot and RPZ zone files of versions more than
 ``filter_snapshot_keep_versions`` behind the one in force are deleted with each purge.
@@ -39,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from filters.activity import service as filter_activity
@@ -50,12 +54,14 @@ from filters.unblock import service as unblock_requests
 from parental.alarms import check_silent_devices
 from parental.audit import service as audit
 from parental.auth import repository as auth
+from parental.child_data.step_down import step_down_adults
 from parental.commands import audio as command_audio
 from parental.commands import service as device_commands
 from parental.curation import source_egress
 from parental.devices import repository as devices
 from parental.families import repository as families
 from parental.kit.db import transaction
+from parental.kit.metrics import count_purged
 from parental.lines import bindings as line_bindings
 from parental.notifications import live
 from parental.notifications import outbox as push_outbox
@@ -221,6 +227,7 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
         )
         await device_commands.sweep_expired(session, now=now)
     report = replace(report, published_files=await prune_published_files(runtime))
+    count_purged(asdict(report))
     if report.total:
         log.info("purged %s", report)
     return report
@@ -326,11 +333,16 @@ async def run_timers(runtime: Runtime) -> None:
 
 
 async def run_maintenance(runtime: Runtime) -> None:
-    """Purge what has expired and refresh lists fetched from a URL; a failure is logged."""
+    """Purge what has expired, step down children who turned 18 and refresh lists fetched
+    from a URL; a failure is logged."""
     try:
         await purge_expired(runtime)
     except Exception:
         log.exception("purge failed; trying again next round")
+    try:
+        await step_down_adults(runtime)
+    except Exception:
+        log.exception("the step-down at 18 failed; trying again next round")
     try:
         await refresh_due_sources(runtime)
     except Exception:

@@ -170,7 +170,9 @@ class FakeFcm:
         return answer
 
     @contextmanager
-    def running(self) -> Iterator[FakeFcm]:
+    def running(self, port: int = 0) -> Iterator[FakeFcm]:
+        """Serve on ``port`` (0: any free one) until the block ends; again on the same port
+        after a stop, for a test that takes FCM away and brings it back."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -206,7 +208,7 @@ class FakeFcm:
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # a client that went away mid-answer (the killed dispatcher)
 
-        self._server = Server(("127.0.0.1", 0), Handler)
+        self._server = Server(("127.0.0.1", port), Handler)
         server = self._server
         self._thread = threading.Thread(
             target=lambda: server.serve_forever(poll_interval=0.05), daemon=True

@@ -14,7 +14,13 @@ from parental.admin import service as staff_accounts
 from parental.kit.db import transaction
 from parental.lines import service as lines
 from parental.runtime import Runtime
+from parental.settings import ParentalSettings
 from tests.conftest import sms_code
+
+CONSENTS = {
+    "consents": ["messages", "listening"],
+    "consent_text_version": ParentalSettings.model_fields["consent_text_version"].default,
+}
 
 
 @dataclass
@@ -106,7 +112,8 @@ async def add_child(
     response = await client.post(
         "/v1/children",
         headers=guardian.headers,
-        json={"name": name, "birthdate": birthdate, "msisdn": msisdn},
+        # The add-child form's consents: messages and listening need one (parental.consent).
+        json={"name": name, "birthdate": birthdate, "msisdn": msisdn, **CONSENTS},
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()

@@ -315,7 +315,7 @@ async def test_nothing_is_shown_or_changed_once_the_child_is_18(
         await set_category(client, teen, VIDEO, "games"),
         await clear_category(client, teen, GAME),
     ):
-        assert (response.status_code, response.json()["error"]) == (403, "MonitoringInactive")
+        assert (response.status_code, response.json()["error"]) == (410, "MonitoringEndedAdult")
     async with runtime.sessions() as session:
         row = await session.scalar(select(ChildAppCategory))
     assert row is not None

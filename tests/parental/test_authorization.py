@@ -61,6 +61,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("PATCH", "/v1/children/{child_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/children/{child_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/audit-events"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/export"): Access("guardian"),
     ("POST", "/v1/children/{child_id}/pairing-codes"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/devices"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/filter-profile"): Access("guardian"),
@@ -154,6 +155,14 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/message-alerts/{alert_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/conversations"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/conversations/{conversation}/messages"): Access("guardian"),
+    # Consents: the child's guardians; the device, its own child's only (no id is taken).
+    ("GET", "/v1/children/{child_id}/consents"): Access("guardian"),
+    ("PUT", "/v1/children/{child_id}/consents"): Access(
+        "guardian", {"purpose": "location", "granted": False}
+    ),
+    ("GET", "/v1/device/consents"): Access("device"),
+    ("PUT", "/v1/device/consents"): Access("device", {"purpose": "messages", "granted": False}),
+    ("GET", "/v1/device/transparency"): Access("device"),
     ("GET", "/v1/devices/{device_id}"): Access("guardian"),
     ("PATCH", "/v1/devices/{device_id}"): Access("guardian", {"name": "Renamed"}),
     ("DELETE", "/v1/devices/{device_id}"): Access("guardian"),

@@ -241,7 +241,7 @@ async def test_nothing_is_stored_or_shown_once_the_child_is_18(
 
     clock.advance(timedelta(days=1))  # 09:00 in Almaty (UTC+5) on the 26th: 18 years old
     refused = await upload(client, teen, fix(clock.now()))
-    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+    assert (refused.status_code, refused.json()["error"]) == (410, "MonitoringEndedAdult")
     assert await stored_count(runtime) == 1
     teen.guardian = await sign_in(client, runtime, teen.guardian.phone)  # a day: a new token
     for response in (
@@ -251,7 +251,7 @@ async def test_nothing_is_stored_or_shown_once_the_child_is_18(
             f"/v1/children/{teen.child_id}/locations/stream", headers=teen.guardian.headers
         ),
     ):
-        assert (response.status_code, response.json()["error"]) == (403, "MonitoringInactive")
+        assert (response.status_code, response.json()["error"]) == (410, "MonitoringEndedAdult")
     cells = await post_cells(client, carrier, teen.line, cell(clock.now()))
     assert (cells.status_code, cells.json()["status"], cells.json()["reason"]) == (
         202,

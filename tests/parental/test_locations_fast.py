@@ -160,7 +160,7 @@ async def test_a_grant_never_outlives_monitoring(
     assert (await latest(client, teen)).status_code == 200
     clock.advance(timedelta(seconds=30))  # midnight: 18 years old; the grant is not a second old
     refused = await latest(client, teen)
-    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+    assert (refused.status_code, refused.json()["error"]) == (410, "MonitoringEndedAdult")
 
 
 async def test_a_lapsed_grant_or_an_empty_cache_goes_to_the_route(

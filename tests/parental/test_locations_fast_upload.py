@@ -159,7 +159,7 @@ async def test_a_grant_never_outlives_monitoring(
     assert (await upload(client, teen, fix(clock.now(), latitude=43.3))).status_code == 200
     clock.advance(timedelta(seconds=30))  # midnight: 18 years old; the grant is not a second old
     refused = await upload(client, teen, fix(clock.now()))
-    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+    assert (refused.status_code, refused.json()["error"]) == (410, "MonitoringEndedAdult")
 
 
 def test_a_check_that_began_before_a_local_change_gives_no_grant() -> None:

@@ -99,7 +99,7 @@ async def served(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), lifespan="on", log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), lifespan="on", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:  # noqa: ASYNC110 - uvicorn has no event for it

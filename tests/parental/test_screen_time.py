@@ -200,7 +200,7 @@ async def test_nothing_changes_and_no_policy_is_served_once_the_child_is_18(
         await extra_time(client, teen, app=GAME, minutes=10),
         await policy(client, teen),
     ):
-        assert (response.status_code, response.json()["error"]) == (403, "MonitoringInactive")
+        assert (response.status_code, response.json()["error"]) == (410, "MonitoringEndedAdult")
     assert (await get_rules(client, teen))["revision"] == 1  # the guardian's own settings
     assert [a for a, _ in await screen_time_events(client, teen)] == ["screen_time.rules_changed"]
 

@@ -433,7 +433,7 @@ async def test_nothing_is_asked_or_answered_once_the_child_is_18(
         await client.get(child_requests(teen), headers=teen.guardian.headers),
         await answer(client, teen, asked["id"], decision="approve"),
     ):
-        assert (response.status_code, response.json()["error"]) == (403, "MonitoringInactive")
+        assert (response.status_code, response.json()["error"]) == (410, "MonitoringEndedAdult")
     assert await stored(runtime) == 1
     assert [a for a, _, _ in await seen_by_child(client, teen)] == ["screen_time_request.created"]
 

@@ -359,7 +359,7 @@ async def test_nothing_is_set_or_done_once_the_child_is_18(
         await client.get(DEVICE_TASKS, headers=teen.device_headers),
         await done(client, teen, made["id"]),
     ):
-        assert (response.status_code, response.json()["error"]) == (403, "MonitoringInactive")
+        assert (response.status_code, response.json()["error"]) == (410, "MonitoringEndedAdult")
     assert await stored(runtime) == 1
 
 

@@ -288,11 +288,11 @@ async def test_nothing_is_stored_or_shown_once_the_child_is_18(
 
     clock.advance(timedelta(days=1))
     refused = await upload(client, teen, screen(clock.now() - timedelta(hours=1), 5))
-    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+    assert (refused.status_code, refused.json()["error"]) == (410, "MonitoringEndedAdult")
     assert await stored_count(runtime) == 1
     teen.guardian = await sign_in(client, runtime, teen.guardian.phone)  # a day: a new token
     read = await today(client, teen)
-    assert (read.status_code, read.json()["error"]) == (403, "MonitoringInactive")
+    assert (read.status_code, read.json()["error"]) == (410, "MonitoringEndedAdult")
     events = await client.get("/v1/device/audit-events", headers=teen.device_headers)
     assert [e for e in events.json()["items"] if e["action"].startswith("usage.")] == []
 

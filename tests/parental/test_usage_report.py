@@ -213,5 +213,5 @@ async def test_nothing_is_shown_once_the_child_is_18(
     clock.advance(timedelta(days=1))
     teen.guardian = await sign_in(client, runtime, teen.guardian.phone)  # a day: a new token
     refused = await report(client, teen)
-    assert (refused.status_code, refused.json()["error"]) == (403, "MonitoringInactive")
+    assert (refused.status_code, refused.json()["error"]) == (410, "MonitoringEndedAdult")
     assert len(await usage_audit(client, teen)) == 1  # the read before the birthday only

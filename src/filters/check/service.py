@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from filters.categories.catalog import BUILTIN
+from filters.check import metrics
 from filters.check.errors import InvalidItem, NoPublishedVersion
+from filters.check.metrics import count_verdicts
 from filters.check.schemas import CheckResult, RuleRead
 from filters.engine.matcher import Decision, classify
 from filters.engine.normalize import InvalidTarget, Target
@@ -24,7 +26,7 @@ def default_profile(timezone: str) -> Profile:
     )
 
 
-GUARDIAN_SOURCE = "guardian"
+GUARDIAN_SOURCE = metrics.GUARDIAN_SOURCE
 
 
 def check(
@@ -53,6 +55,7 @@ def check(
         verdict(item, target, decision, profile=profile, now=now, version=snapshot.version)
         for item, (target, decision) in zip(items, verdicts, strict=True)
     ]
+    count_verdicts(results)
     return snapshot.version, results
 
 

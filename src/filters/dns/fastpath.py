@@ -212,10 +212,18 @@ class Memo:
         return taken
 
 
-async def count_hits(memo: Memo, activity: ActivityRecorder, now: datetime) -> int:
-    """Give the fast path's hits to the activity recorder; how many there were."""
+async def count_hits(
+    memo: Memo,
+    activity: ActivityRecorder,
+    now: datetime,
+    tally: Callable[[CheckResult, int], None] | None = None,
+) -> int:
+    """Give the fast path's hits to the activity recorder (and to ``tally``, the metrics'
+    verdict counts); how many there were."""
     total = 0
     for child_id, timezone, result, hits in memo.take_counts():
+        if tally is not None:
+            tally(result, hits)
         await activity.record(child_id, timezone, [result] * hits, now)
         total += hits
     return total

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -27,6 +28,7 @@ import dns.name
 import dns.rrset
 
 from filters.activity.recorder import ActivityRecorder
+from filters.check.metrics import category_label
 from filters.check.router import Subject
 from filters.check.schemas import CheckResult
 from filters.check.service import GUARDIAN_SOURCE, verdict
@@ -75,6 +77,19 @@ class Identify(Protocol):
 
 
 @dataclass
+class FrontEndStats:
+    """What the Python path answered since the process started (the native fast path counts
+    its own answers); plain counters, bumped without locks on the event loop."""
+
+    queries: int = 0
+    rcodes: Counter[int] = field(default_factory=Counter)  # of the first message sent back
+    verdicts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (action, category)
+
+    def count_verdict(self, result: CheckResult, hits: int = 1) -> None:
+        self.verdicts[(result.action, category_label(result))] += hits
+
+
+@dataclass
 class FrontEnd:
     store: SnapshotStore
     identify: Identify
@@ -86,6 +101,7 @@ class FrontEnd:
     transfers: TransferServer | None = None
     rpz_suffix: str = ""  # SOA queries for names under it are about our zones
     memo: Memo | None = None  # the UDP fast path's: what it may answer again without us
+    stats: FrontEndStats = field(default_factory=FrontEndStats)
 
     async def handle(
         self, packet: bytes, peer: str, *, limit_udp: bool, identity: bytes | None = None
@@ -93,15 +109,19 @@ class FrontEnd:
         """The messages to send back for ``packet`` from ``peer`` (none: drop it). Over UDP
         (``limit_udp``) an answer larger than the client takes is truncated. ``identity``: the
         fast path's key for the line, when it may give the answer again (see ``memo``)."""
+        self.stats.queries += 1
         try:
-            return await self._handle(packet, peer, limit_udp, identity)
+            messages = await self._handle(packet, peer, limit_udp, identity)
         except Exception:
             log.exception("answering a query from %s failed", peer)
             try:
                 query = parse_query(packet, self.line_option_code)
             except FormatError:
                 return []
-            return [build.error(query, Rcode.SERVFAIL)]
+            messages = [build.error(query, Rcode.SERVFAIL)]
+        if messages and len(messages[0]) > 3:
+            self.stats.rcodes[messages[0][3] & 0x0F] += 1  # the header's RCODE bits
+        return messages
 
     async def refresh(self, packet: bytes, peer: str, identity: bytes) -> None:
         """Identify the line of ``packet`` again for the fast path (it answered the packet)."""
@@ -192,6 +212,7 @@ class FrontEnd:
                 result = verdict(
                     name, target, decision, profile=profile, now=now, version=snapshot.version
                 )
+                self.stats.count_verdict(result)
                 await self._count(subject.child_id, profile.timezone, result, now)
                 if result.action == "block":
                     return self._blocked(query, subject, result, now, identity)

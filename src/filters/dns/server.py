@@ -80,7 +80,8 @@ class FastDatagrams:
             await self.count()
 
     async def count(self) -> None:
-        await count_hits(self.memo, self.front.activity, self.front.now())
+        front = self.front
+        await count_hits(self.memo, front.activity, front.now(), front.stats.count_verdict)
 
     async def close(self) -> None:
         self._loop.remove_reader(self.sock.fileno())

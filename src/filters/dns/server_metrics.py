@@ -3,6 +3,9 @@ rate limit's and the TCP listener's, read from the running ``DnsServer`` at each
 
 from __future__ import annotations
 
+import dns.rcode
+
+from filters.dns.frontend import FrontEndStats
 from filters.dns.metrics import PREFIX, Metric, counter, gauge, upstream_metrics
 from filters.dns.server import DnsServer
 
@@ -15,8 +18,36 @@ FAST_PATH_HELP = {
 }
 
 
+def front_end_metrics(stats: FrontEndStats) -> list[Metric]:
+    """The Python path's queries, answers by RCODE and verdicts by action and category."""
+    return [
+        counter(
+            f"{PREFIX}queries_total",
+            "Queries the Python front end handled (the fast path's answers are not in it).",
+            stats.queries,
+        ),
+        counter(
+            f"{PREFIX}answers_total",
+            "Answers of the Python front end, by RCODE (NOERROR, NXDOMAIN, SERVFAIL...).",
+            {
+                (("rcode", dns.rcode.to_text(dns.rcode.Rcode(code))),): n
+                for code, n in stats.rcodes.items()
+            },
+        ),
+        counter(
+            f"{PREFIX}verdicts_total",
+            "Filter verdicts, by action and category (fast-path hits of child lines included).",
+            {
+                (("action", action), ("category", category)): n
+                for (action, category), n in stats.verdicts.items()
+            },
+        ),
+    ]
+
+
 def server_metrics(server: DnsServer) -> list[Metric]:
     metrics = upstream_metrics(server.front.upstream.stats)
+    metrics += front_end_metrics(server.front.stats)
     limited = server.limiter.limited
     if server.fast is not None:
         stats = server.fast.memo.native.stats()

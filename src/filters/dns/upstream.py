@@ -6,6 +6,13 @@ at once). Each upstream gets an equal share of ``timeout`` in turn; when all fai
 answers SERVFAIL at once and the failure is counted, rather than leaving the phone to wait
 for its own retry. A truncated UDP answer is asked again over TCP.
 
+An upstream that let ``skip_after`` questions in a row time out (down, or cut off without a
+refusal) is skipped for ``cooldown`` seconds: with every upstream skipped, questions are
+answered SERVFAIL at once instead of each waiting out the timeout. The first question after
+the cooldown tries it again, and one answer puts it back in use. A refused question (ICMP
+port unreachable) costs nothing to ask again, so refusals never cause a skip, and an
+upstream restarted on its address is used at the next question.
+
 The question goes upstream as a fresh query of our own: only the name, type, class, the RD
 and CD flags and the DO bit, never the client's EDNS options (the line option and the client
 subnet name a child's line and are not the upstream's business).
@@ -96,7 +103,11 @@ class Upstream:
     timeout: float
     cache: AnswerCache
     stats: UpstreamStats = field(default_factory=UpstreamStats)
+    skip_after: int = 3
+    cooldown: float = 5.0
     _channels: dict[Address, _Channel] = field(default_factory=dict)
+    _timeouts: dict[Address, int] = field(default_factory=dict)  # in a row
+    _skip_until: dict[Address, float] = field(default_factory=dict)  # loop time
     _inflight: dict[Key, asyncio.Future[Answer | None]] = field(default_factory=dict)
 
     async def answer(self, key: Key, question: bytes, *, flags: int) -> tuple[Answer, float] | None:
@@ -127,17 +138,31 @@ class Upstream:
     async def _ask(self, question: bytes, *, flags: int, do: bool) -> Answer | None:
         self.stats.forwarded += 1
         share = self.timeout / max(1, len(self.servers))
+        now = asyncio.get_running_loop().time()
         for server in self.servers:
+            if self._skip_until.get(server, 0.0) > now:
+                continue
             try:
                 async with asyncio.timeout(share):
                     answer = await self._udp(server, question, flags=flags, do=do)
                     if answer.truncated:
                         self.stats.tcp_retries += 1
                         answer = await self._tcp(server, question, flags=flags, do=do)
-                    return answer
-            except (TimeoutError, OSError, FormatError, asyncio.IncompleteReadError) as exc:
+            except TimeoutError:
+                self._timed_out(server)
+            except (OSError, FormatError, asyncio.IncompleteReadError) as exc:
                 log.warning("upstream %s:%s failed: %r", *server, exc)
+            else:
+                self._timeouts.pop(server, None)
+                self._skip_until.pop(server, None)
+                return answer
         return None
+
+    def _timed_out(self, server: Address) -> None:
+        strikes = self._timeouts[server] = self._timeouts.get(server, 0) + 1
+        log.warning("upstream %s:%s did not answer in time (%d in a row)", *server, strikes)
+        if strikes >= self.skip_after:
+            self._skip_until[server] = asyncio.get_running_loop().time() + self.cooldown
 
     async def _udp(self, server: Address, question: bytes, *, flags: int, do: bool) -> Answer:
         channel = self._channels.get(server)

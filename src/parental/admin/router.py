@@ -11,6 +11,7 @@ from parental.audit.schemas import AuditEventPage
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.errors import TooManyRequests, error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
+from parental.kit.ratelimit import RateLimitUnavailable
 
 router = APIRouter(tags=["admin"])
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["admin"])
 @router.post(
     "/auth/tokens",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidStaffCredentials, TooManyRequests),
+    responses=error_responses(InvalidStaffCredentials, TooManyRequests, RateLimitUnavailable),
 )
 async def create_staff_token(
     body: StaffTokenCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP

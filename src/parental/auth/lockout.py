@@ -15,8 +15,9 @@ process; process memory otherwise) and is timed by the injected clock, so tests 
 instead of sleeping. Keys hold a keyed hash of the phone or address, never the number itself.
 Updates are compare-and-set on a sequence number (``Cache.set_newer``), so concurrent requests
 in several processes never lose a count. When Redis is unreachable the state is kept in this
-process's memory, as the rate limiter does: looser, but it neither locks everyone out nor
-opens the door to guessing.
+process's memory: looser, but it neither locks everyone out nor opens the door to guessing.
+The routes' own rate limits are ``fail_closed`` and refuse first (503) while Redis is down,
+so the memory only holds for requests that were already past them when Redis went away.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from parental.auth.schemas import (
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.families import service as families
 from parental.kit.errors import TooManyRequests, error_responses
+from parental.kit.ratelimit import RateLimitUnavailable
 from parental.sms.sender import SmsRejected, SmsUnavailable
 
 router = APIRouter(tags=["auth"])
@@ -34,7 +35,9 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/sign-in-codes",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(TooManyRequests, SmsRejected, SmsUnavailable, SmsBudgetExhausted),
+    responses=error_responses(
+        TooManyRequests, SmsRejected, SmsUnavailable, SmsBudgetExhausted, RateLimitUnavailable
+    ),
 )
 async def request_sign_in_code(
     body: SignInCodeCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP
@@ -52,7 +55,9 @@ async def request_sign_in_code(
 @router.post(
     "/auth/tokens",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidSignInCode, TooManyRequests, SignInLocked),
+    responses=error_responses(
+        InvalidSignInCode, TooManyRequests, SignInLocked, RateLimitUnavailable
+    ),
 )
 async def create_tokens(
     body: TokenCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP

@@ -53,14 +53,22 @@ async def request_sign_in_code(
 ) -> SignInCode:
     """Create a code for ``phone`` and send it by SMS; earlier open codes stop working."""
     s = runtime.settings
-    await runtime.limiter.hit(Rule("code-request:ip", s.limit_code_requests_per_ip), ip)
-    await runtime.limiter.hit(Rule("code-request:phone", s.limit_code_requests_per_phone), phone)
-    await runtime.limiter.hit(
-        Rule("code-request:phone:day", s.limit_code_requests_per_phone_daily), phone
+    # Sign-in limits fail closed (503 while Redis is down): counted per process they would let
+    # every process send its own share of texts and take its own share of guesses.
+    limit = runtime.limiter.hit
+    await limit(Rule("code-request:ip", s.limit_code_requests_per_ip, fail_closed=True), ip)
+    await limit(
+        Rule("code-request:phone", s.limit_code_requests_per_phone, fail_closed=True), phone
+    )
+    await limit(
+        Rule("code-request:phone:day", s.limit_code_requests_per_phone_daily, fail_closed=True),
+        phone,
     )
     # Counted last, so requests the per-caller limits refuse do not spend the shared budget.
     try:
-        await runtime.limiter.hit(Rule("code-request:all:day", f"{s.sms_daily_budget}/day"), "all")
+        await limit(
+            Rule("code-request:all:day", f"{s.sms_daily_budget}/day", fail_closed=True), "all"
+        )
     except TooManyRequests as exc:
         log.error("the daily sign-in SMS budget (%d) is spent; codes refused", s.sms_daily_budget)
         raise SmsBudgetExhausted(retry_after=exc.retry_after) from exc
@@ -91,8 +99,11 @@ async def sign_in_with_code(
 ) -> IssuedTokens:
     """Exchange a correct code for tokens; the account is created on its first sign-in."""
     s = runtime.settings
-    await runtime.limiter.hit(Rule("code-attempt:ip", s.limit_code_attempts_per_ip), ip)
-    await runtime.limiter.hit(Rule("code-attempt:phone", s.limit_code_attempts_per_phone), phone)
+    limit = runtime.limiter.hit
+    await limit(Rule("code-attempt:ip", s.limit_code_attempts_per_ip, fail_closed=True), ip)
+    await limit(
+        Rule("code-attempt:phone", s.limit_code_attempts_per_phone, fail_closed=True), phone
+    )
     now = runtime.clock.now()
     by_ip, by_phone = _sign_in_lockouts(runtime)
     lockouts = Lockouts(runtime.limiter.state, secret=runtime.secret)

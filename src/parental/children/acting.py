@@ -25,7 +25,6 @@ from parental.auth.dependencies import CurrentAccount
 from parental.auth.models import Account
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
-from parental.children.errors import MonitoringInactive
 from parental.children.models import Child
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.events import Event
@@ -80,9 +79,11 @@ class ActingOnChild:
         return self.runtime.clock.now()
 
     async def require_monitoring(self) -> None:
-        """``MonitoringInactive`` (403) unless monitoring applies to the child now."""
-        if not (await children.monitoring_of(self.session, self.child, self.now())).active:
-            raise MonitoringInactive()
+        """Refuse unless monitoring applies to the child now (``MonitoringInactive``, 403, or
+        ``MonitoringEndedAdult``, 410, once the child is 18)."""
+        children.require_monitoring(
+            await children.monitoring_of(self.session, self.child, self.now())
+        )
 
 
 @dataclass
@@ -94,7 +95,7 @@ class ChildGuardian(ActingOnChild):
 
     async def viewed(self, action: str, details: dict[str, Any]) -> None:
         """Before reading the child's monitored data: refuse unless monitoring applies
-        (``MonitoringInactive``), and note the read for the child to see."""
+        (``children.require_monitoring``), and note the read for the child to see."""
         await children.monitored_read(
             self.session,
             self.child,

@@ -20,12 +20,17 @@ them; this module deletes them in the transaction that deletes the child:
   screen-time rules, pause and extra time, the categories guardians gave the child's apps,
   the marks of the usage summaries and limits reached told about the child, and the child's
   screen-time requests (extra time, app installs) and tasks;
-- the messages the child's devices uploaded and the alerts raised on them.
+- the messages the child's devices uploaded and the alerts raised on them;
+- the consent records of the guardians and the child (the audit log keeps every change).
 
 Devices, pairing codes and commands to the devices (with a listening session's audio) go by
 ON DELETE CASCADE (on SQLite too: ``kit.db`` turns foreign
 keys on for every connection). Audit events stay: they are the family's record of what was
 done, the removal included.
+
+``erase_all_but_the_child`` deletes the same and, explicitly, what the cascade would take,
+keeping the ``children`` row: the step-down at 18 (``parental.child_data.step_down``) leaves
+the family a child card that says monitoring ended and the data went.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from filters.profiles.models import FilterProfile, FilterProfileEntry
 from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.models import UnblockRequest
 from parental.children.models import Child
+from parental.commands.models import DeviceCommand
+from parental.consent import service as consent
+from parental.devices.models import Device, PairingCode
 from parental.lines.models import LineBinding
 from telemetry.alarms import service as alarms
 from telemetry.conversations import service as conversations
@@ -96,8 +104,26 @@ async def erase_child_data(session: AsyncSession, child: Child) -> dict[str, int
         **await geofences.erase_child(session, child.id),
         **await alarms.erase_child(session, child.id, child.line_id),
         **await conversations.erase_child(session, child.id),
+        "consent_records": await consent.erase_child(session, child.id),
     }
     return {kind: count for kind, count in erased.items() if count}
+
+
+async def erase_all_but_the_child(session: AsyncSession, child: Child) -> dict[str, int]:
+    """``erase_child_data``, and the rows removing the child would cascade to: commands (with a
+    listening session's audio), devices (with their push tokens: the device's token stops
+    working), pairing codes. How many of each kind went."""
+    erased = await erase_child_data(session, child)
+    cascaded = {
+        "device_commands": await _count(
+            session, delete(DeviceCommand).where(DeviceCommand.child_id == child.id)
+        ),
+        "devices": await _count(session, delete(Device).where(Device.child_id == child.id)),
+        "pairing_codes": await _count(
+            session, delete(PairingCode).where(PairingCode.child_id == child.id)
+        ),
+    }
+    return erased | {kind: count for kind, count in cascaded.items() if count}
 
 
 async def _erase_reports(session: AsyncSession, child_id: uuid.UUID) -> dict[str, int]:

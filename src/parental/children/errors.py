@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from parental.kit.errors import BadRequest, Conflict, Forbidden, NotFound
+from typing import ClassVar
+
+from parental.kit.errors import AppError, BadRequest, Conflict, Forbidden, Gone, NotFound
 
 
 class ChildNotFound(NotFound):
@@ -29,8 +31,18 @@ class UnknownTimezone(BadRequest):
     message = "Unknown IANA time zone."
 
 
+class MonitoringEndedAdult(Gone):
+    """Monitoring stopped for good: the child turned 18 (in the child's zone). Unlike the
+    reasons of ``MonitoringInactive``, nothing the family or the carrier does brings it back."""
+
+    message = "The child turned 18: monitoring has ended."
+
+
 class MonitoringInactive(Forbidden):
     message = (
-        "Monitoring does not apply to this child now (18 or older, or the line is not an "
-        "active child SIM under your contract)."
+        "Monitoring does not apply to this child now (the line is not an active child SIM "
+        "under your contract)."
     )
+    # Every check that refuses with this refuses a child of 18 with MonitoringEndedAdult
+    # instead (``children.service.require_monitoring``): a route declaring one declares both.
+    declared_with: ClassVar[tuple[type[AppError], ...]] = (MonitoringEndedAdult,)

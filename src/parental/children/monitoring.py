@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 ADULT_AGE = 18
+ADULT = "adult"  # the reason once the child is 18: final, unlike the line's reasons
 
 
 def adulthood_date(birthdate: date) -> date:
@@ -47,7 +48,7 @@ def monitoring_status(
     ends_on = adulthood_date(birthdate)
     reasons: list[str] = []
     if local_today(now, timezone) >= ends_on:
-        reasons.append("adult")
+        reasons.append(ADULT)
     if not line_active:
         reasons.append("line_inactive")
     if not line_is_child_sim:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from parental.auth.schemas import PhoneNumber, Request
+from parental.consent.models import Purpose
 
 
 class ChildCreate(Request):
@@ -16,6 +17,12 @@ class ChildCreate(Request):
         default=None,
         max_length=64,
         description="IANA zone; the service's default (Asia/Almaty) when left out.",
+    )
+    # The add-child form asks for the consents (parental.consent): messages and listening need
+    # one; location and app usage come with adding the child unless withdrawn.
+    consents: list[Purpose] = Field(default_factory=list, max_length=4)
+    consent_text_version: str | None = Field(
+        default=None, max_length=32, description="The consent text read; needed with consents."
     )
 
 
@@ -39,6 +46,13 @@ class ChildRead(BaseModel):
     msisdn: str
     created_at: datetime
     monitoring: MonitoringRead
+    stepped_down_at: datetime | None = Field(
+        default=None,
+        description="When the guardians and the child's device were told monitoring ended at 18.",
+    )
+    adult_data_erased_at: datetime | None = Field(
+        default=None, description="When the data held about the child was deleted, after 18."
+    )
 
 
 class ChildPage(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -17,13 +18,16 @@ from parental.children.errors import (
     InvalidBirthdate,
     LineNotRegistered,
     LineTaken,
+    MonitoringEndedAdult,
     MonitoringInactive,
     NotAMinor,
     UnknownTimezone,
 )
 from parental.children.models import Child
-from parental.children.monitoring import Monitoring, local_today, monitoring_status
+from parental.children.monitoring import ADULT, Monitoring, local_today, monitoring_status
 from parental.children.schemas import ChildRead, MonitoringRead
+from parental.consent import service as consent
+from parental.consent.models import Purpose
 from parental.families import service as families
 from parental.lines import repository as lines
 from parental.lines.models import Line
@@ -49,8 +53,11 @@ async def add_child(
     timezone: str,
     now: datetime,
     ip: str | None = None,
+    consents: Sequence[Purpose] = (),
+    consent_text_version: str | None = None,
 ) -> tuple[Child, Line]:
-    """Add a child on a line the carrier registered as a child SIM under the caller's contract."""
+    """Add a child on a line the carrier registered as a child SIM under the caller's contract,
+    with the guardian's ``consents`` to the text ``consent_text_version`` (checked)."""
     membership = await families.require_family_of(session, account)
     timezone = valid_timezone(timezone)
     today = local_today(now, timezone)
@@ -75,7 +82,7 @@ async def add_child(
         line_guardian_phone=line.guardian_phone,
         guardian_phones=[account.phone],
     )
-    if "adult" in status.reasons:
+    if ADULT in status.reasons:
         raise NotAMinor()
     child = Child(
         family_id=membership.family_id,
@@ -87,6 +94,14 @@ async def add_child(
         updated_at=now,
     )
     await repository.add(session, child)
+    given = await consent.record_at_creation(
+        session,
+        child=child,
+        account_id=account.id,
+        purposes=consents,
+        text_version=consent_text_version,
+        now=now,
+    )
     await audit.record(
         session,
         at=now,
@@ -98,6 +113,7 @@ async def add_child(
         subject_id=child.id,
         child_visible=True,
         ip=ip,
+        details=given,
     )
     return child, line
 
@@ -109,6 +125,18 @@ async def guardian_child(session: AsyncSession, account: Account, child_id: uuid
     if child is None or membership is None or child.family_id != membership.family_id:
         raise ChildNotFound()
     return child
+
+
+def require_monitoring(status: Monitoring) -> None:
+    """Refuse unless ``status`` is active: ``MonitoringEndedAdult`` (410) once the child is 18,
+    whatever else is wrong (that is final), ``MonitoringInactive`` (403) for the line's
+    reasons (the carrier or the family can set those right). Every check of the monitored
+    data's readers and writers comes here."""
+    if status.active:
+        return
+    if ADULT in status.reasons:
+        raise MonitoringEndedAdult()
+    raise MonitoringInactive()
 
 
 async def monitoring_of(session: AsyncSession, child: Child, now: datetime) -> Monitoring:
@@ -194,6 +222,8 @@ def _read(child: Child, line: Line, status: Monitoring) -> ChildRead:
         timezone=child.timezone,
         msisdn=line.msisdn,
         created_at=child.created_at,
+        stepped_down_at=child.stepped_down_at,
+        adult_data_erased_at=child.adult_data_erased_at,
         monitoring=MonitoringRead(
             active=status.active, ends_on=status.ends_on, reasons=status.reasons
         ),
@@ -202,7 +232,7 @@ def _read(child: Child, line: Line, status: Monitoring) -> ChildRead:
 
 async def monitored_child(session: AsyncSession, child_id: uuid.UUID, now: datetime) -> Child:
     """The child of a calling device (whose ``child_id`` is a foreign key with cascade), if
-    monitoring applies to the child now (``MonitoringInactive`` otherwise)."""
+    monitoring applies to the child now (``require_monitoring`` refuses otherwise)."""
     return (await monitored(session, child_id, now))[0]
 
 
@@ -213,8 +243,7 @@ async def monitored(
     child = await repository.get(session, child_id)
     assert child is not None
     status = await monitoring_of(session, child, now)
-    if not status.active:
-        raise MonitoringInactive()
+    require_monitoring(status)
     return child, status
 
 
@@ -229,11 +258,9 @@ async def monitored_read(
     details: dict[str, Any],
 ) -> None:
     """Before a guardian reads the child's monitored data (filter activity, locations, alarms):
-    refuse unless monitoring applies to the child now (``MonitoringInactive``), and write the
+    refuse unless monitoring applies to the child now (``require_monitoring``), and write the
     audit row the child's device shows ("your parent checked ...")."""
-    status = await monitoring_of(session, child, now)
-    if not status.active:
-        raise MonitoringInactive()
+    require_monitoring(await monitoring_of(session, child, now))
     await audit.record(
         session,
         at=now,

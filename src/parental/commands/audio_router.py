@@ -39,6 +39,9 @@ from parental.commands.errors import (
 )
 from parental.commands.router import device_command_read
 from parental.commands.schemas import DeviceCommandRead
+from parental.consent import service as consent
+from parental.consent.errors import ConsentRequired
+from parental.consent.models import Purpose
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -80,6 +83,7 @@ def audio_routers(max_bytes: int) -> tuple[APIRouter, APIRouter]:
         "/device/commands/{command_id}/audio",
         openapi_extra=_audio_body(max_bytes),
         responses=error_responses(
+            ConsentRequired,
             CommandNotFound,
             AudioNotExpected,
             CommandExpired,
@@ -100,7 +104,9 @@ def audio_routers(max_bytes: int) -> tuple[APIRouter, APIRouter]:
         the same bytes again changes nothing; other bytes for a finished session are refused
         (409), an expired session is gone (410)."""
         now = runtime.clock.now()
-        await children.monitored_child(session, device.child_id, now)
+        child = await children.monitored_child(session, device.child_id, now)
+        # Consent withdrawn since the session began: the recording is not taken.
+        await consent.require(session, runtime.settings, child, Purpose.LISTENING, now)
         command = await service.of_child(session, device.child_id, command_id)
         stored = await audio.store(
             session,
@@ -120,7 +126,9 @@ def audio_routers(max_bytes: int) -> tuple[APIRouter, APIRouter]:
         response_class=Response,
         responses={
             200: {"description": "The recording, with its type.", "content": _audio_content()},
-            **error_responses(MonitoringInactive, CommandNotFound, NoAudio, AudioGone),
+            **error_responses(
+                MonitoringInactive, ConsentRequired, CommandNotFound, NoAudio, AudioGone
+            ),
         },
     )
     async def get_child_command_audio(
@@ -134,8 +142,8 @@ def audio_routers(max_bytes: int) -> tuple[APIRouter, APIRouter]:
         """Play the recording of a listening session you started, while it is kept (24 hours
         by default). The child's device shows that you played it."""
         now = runtime.clock.now()
-        if not (await children.monitoring_of(session, child, now)).active:
-            raise MonitoringInactive()
+        children.require_monitoring(await children.monitoring_of(session, child, now))
+        await consent.require(session, runtime.settings, child, Purpose.LISTENING, now)
         command = await service.of_child(session, child.id, command_id)
         if command.issued_by != account.id:
             raise CommandNotFound()  # the session is its issuer's alone

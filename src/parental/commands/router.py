@@ -50,6 +50,7 @@ from parental.commands.schemas import (
     DeviceCommandRead,
     DevicePushTokenSet,
 )
+from parental.consent.errors import ConsentRequired
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
@@ -106,7 +107,12 @@ def device_command_read(command: DeviceCommand, now: datetime) -> DeviceCommandR
     COMMANDS,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
-        MonitoringInactive, ListenNotForThisAge, GuardianTooNew, ListenTooLong, CommandOverQuota
+        MonitoringInactive,
+        ListenNotForThisAge,
+        GuardianTooNew,
+        ConsentRequired,
+        ListenTooLong,
+        CommandOverQuota,
     ),
 )
 async def create_child_command(
@@ -123,8 +129,7 @@ async def create_child_command(
     for push, and again when an offline device checks in, until it is finished or expires.
     The child is always shown the command, and the child's device shows that you sent it."""
     now = runtime.clock.now()
-    if not (await children.monitoring_of(session, child, now)).active:
-        raise MonitoringInactive()
+    children.require_monitoring(await children.monitoring_of(session, child, now))
     membership = await families.require_family_of(session, account)
     command = await service.issue(
         session,

@@ -2,7 +2,8 @@
 
 - ``issue`` checks what the guardian may do (``safeguards``: for ``listen`` the child's
   age band is one the carrier allows, the guardian joined the family long enough ago and the
-  session is not longer than the carrier's limit), then the child's quota for the kind (over
+  session is not longer than the carrier's limit; then the listening consent, the child's
+  own too from the carrier's age: ``parental.consent``), then the child's quota for the kind (over
   it: 429, nothing stored or sent), then stores the command, writes its FCM data message to
   every reachable device of the child and an audit row the child's device shows, all in the
   request's transaction.
@@ -48,6 +49,8 @@ from parental.commands.schemas import (
     ListenCreate,
     MessageCreate,
 )
+from parental.consent import service as consent
+from parental.consent.models import Purpose
 from parental.families.models import Guardian
 from parental.kit.paging import decode_cursor
 from parental.settings import ParentalSettings
@@ -84,6 +87,8 @@ async def issue(
         seconds = safeguards.check_listen(
             settings, child=child, membership=membership, requested=body.seconds, now=now
         )
+        # After the carrier's own rules: a session they do not offer needs no one's consent.
+        await consent.require(session, settings, child, Purpose.LISTENING, now)
     await safeguards.lock_child(session, child.id)
     rule = safeguards.quota_of(settings, kind)
     await safeguards.check_quota(session, child_id=child.id, kind=kind, rule=rule, now=now)

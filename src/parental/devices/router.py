@@ -35,6 +35,7 @@ from parental.devices.schemas import (
 )
 from parental.kit.errors import TooManyRequests, error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
+from parental.kit.ratelimit import RateLimitUnavailable
 
 guardian_router = APIRouter(tags=["devices"], responses=error_responses(InvalidAccessToken))
 device_router = APIRouter(tags=["device agent"])
@@ -104,7 +105,9 @@ async def revoke_device(
 @device_router.post(
     "/device/pair",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidPairingCode, TooManyRequests, PairingLocked),
+    responses=error_responses(
+        InvalidPairingCode, TooManyRequests, PairingLocked, RateLimitUnavailable
+    ),
 )
 async def pair_device(
     body: DevicePair, session: SessionDep, runtime: RuntimeDep, ip: ClientIP

@@ -90,7 +90,9 @@ async def pair_device(
 ) -> PairedDevice:
     """Redeem a pairing code for a device token bound to the code's child."""
     s = runtime.settings
-    await runtime.limiter.hit(Rule("pairing:ip", s.limit_pairing_attempts_per_ip), ip)
+    # Fails closed while Redis is down, as sign-in does: pairing codes are guessable too.
+    rule = Rule("pairing:ip", s.limit_pairing_attempts_per_ip, fail_closed=True)
+    await runtime.limiter.hit(rule, ip)
     now = runtime.clock.now()
     # A wrong code names no child or family, so the caller's address is what is locked out.
     by_ip = LockoutPolicy.of(s, "pairing:ip", s.pairing_lockout_failures_per_ip, PairingLocked)

@@ -12,6 +12,18 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+
+def reconnecting() -> Retry:
+    """The retry policy of our Redis clients: a command that meets a pooled connection Redis
+    closed (it restarted) goes again at once on a new one, so the first requests after a
+    restart do not fail for nothing. Once only, and not after a timeout: with Redis down a
+    refusal is quick, a second timeout would double the wait. A command cut off mid-way may
+    run twice; ours tolerate it (a counted hit, a newer-wins write, a reload hint)."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
 class Cache(Protocol):
@@ -101,7 +113,9 @@ class RedisCache:
     def __init__(self, url: str, *, prefix: str = "parental:") -> None:
         self.url = url
         self._prefix = prefix
-        self._redis: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis: Redis = Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, retry=reconnecting()
+        )
         self._waiting: list[tuple[list[str], asyncio.Future[list[bytes | None]]]] = []
         self._reader: asyncio.Task[None] | None = None
         self.mgets = 0  # commands sent, for tests and benchmarks

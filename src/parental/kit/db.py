@@ -7,6 +7,7 @@ foreign keys switched on and WAL journaling; datetimes are always timezone-aware
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import JSON, DateTime, MetaData, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
@@ -97,6 +99,55 @@ def _ping_if_idle(
     except Exception as error:
         # The pool discards this connection and checks out another (or connects anew).
         raise exc.DisconnectionError() from error
+
+
+# Raised by asyncpg while connecting, unwrapped by SQLAlchemy: the server is shutting down or
+# starting up (57P01, 57P03), refused us, or dropped the connection.
+DRIVER_UNREACHABLE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (a restart, a failover, a
+    full pool) rather than that the request or the code was wrong: worth a 503 and a retry."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.InterfaceError | exc.DisconnectionError | exc.TimeoutError):
+        return True
+    if _caused_by_driver(error):
+        return True
+    # A refused or reset socket while the pool connects is raised as the OS gave it: ours only
+    # when it came through the pool (an HTTP client's own refusal is another service's).
+    if isinstance(error, ConnectionError | socket.gaierror):
+        return _through_the_pool(error)
+    return False
+
+
+def _caused_by_driver(error: BaseException) -> bool:
+    """Whether asyncpg's own unreachable errors are ``error`` or its cause: SQLAlchemy wraps
+    them in its adapter's error, which wraps asyncpg's (``orig``, then ``__cause__``)."""
+    seen: BaseException | None = error
+    for _ in range(4):  # error, adapter, driver; a bound in case of a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, DRIVER_UNREACHABLE):
+            return True
+        orig = seen.orig if isinstance(seen, exc.DBAPIError) else None
+        seen = orig if isinstance(orig, BaseException) else seen.__cause__
+    return False
+
+
+def _through_the_pool(error: BaseException) -> bool:
+    tb = error.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("sqlalchemy.pool", "asyncpg")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -12,6 +12,7 @@ The tree::
     ├── PayloadTooLarge           413
     ├── TooManyRequests           429  (carries retry_after seconds)
     └── ServiceUnavailable        503
+        └── DatabaseUnavailable   503  (the database restarts or fails over; Retry-After)
 
 Each package subclasses these; the subclass name is the machine-readable ``error`` code.
 422 is reserved for request validation, rendered by the same module. Services raise these,
@@ -32,6 +33,8 @@ class AppError(Exception):
     status_code: ClassVar[int] = 500
     message: ClassVar[str] = "Internal error."
     keep_changes: ClassVar[bool] = False
+    # Errors the same check may raise instead: ``error_responses`` declares them with this one.
+    declared_with: ClassVar[tuple[type[AppError], ...]] = ()
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
         self.detail = detail or self.message
@@ -101,6 +104,18 @@ class ServiceUnavailable(AppError):
     message = "A service this request needs is unavailable."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """Raised by no service: the error handlers answer it for a database that cannot be
+    reached (``parental.kit.db.database_unreachable``), so a client retries a restart."""
+
+    message = "The database is unavailable for a moment; try again shortly."
+    # A restart or a failover takes seconds; a client retrying sooner only adds to the queue.
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)})
+
+
 class ErrorBody(BaseModel):
     """The body of every error response."""
 
@@ -123,7 +138,7 @@ class ValidationErrorBody(ErrorBody):
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the errors a route may raise."""
     out: dict[int | str, dict[str, Any]] = {}
-    for err in errors:
+    for err in [e for error in errors for e in (error, *error.declared_with)]:
         entry = out.setdefault(err.status_code, {"model": ErrorBody, "description": ""})
         names = [n for n in entry["description"].split(", ") if n]
         names.append(err.__name__)

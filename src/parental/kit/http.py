@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parental.kit.errors import AppError
+from parental.kit.db import DRIVER_UNREACHABLE, database_unreachable
+from parental.kit.errors import AppError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +74,34 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Also reached by errors raised in middleware (the fast paths), which the handlers of the
+    # routes do not see: a database restart is a 503 there too.
+    if database_unreachable(exc):
+        return _database_unavailable(exc)
     log.exception("unhandled error", exc_info=exc)
     return _error_response(500, {"error": "InternalError", "detail": "Internal error."})
+
+
+def _database_unavailable(exc: BaseException) -> JSONResponse:
+    # One line, no traceback: a restart makes every request in flight fail at once.
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    return app_error_response(DatabaseUnavailable())
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    if database_unreachable(exc):
+        return _database_unavailable(exc)
+    raise exc  # a bug, not an outage: on to the 500 handler, as any other error
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Handled inside the middleware (a 503 then ends the request cleanly); the errors raised
+    # while connecting are the OS's or asyncpg's own, hence the classes beside SQLAlchemy's.
+    for error in (SQLAlchemyError, ConnectionError, *DRIVER_UNREACHABLE):
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

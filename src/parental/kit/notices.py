@@ -19,6 +19,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from parental.kit.cache import reconnecting
+
 log = logging.getLogger(__name__)
 
 
@@ -118,7 +120,9 @@ class RedisNotices:
     def __init__(
         self, url: str, *, prefix: str = "parental:notice:", client_name: str | None = None
     ) -> None:
-        self._redis: Redis = Redis.from_url(url, socket_connect_timeout=2, client_name=client_name)
+        self._redis: Redis = Redis.from_url(
+            url, socket_connect_timeout=2, client_name=client_name, retry=reconnecting()
+        )
         self._prefix = prefix
         self._pubsub: PubSub | None = None
         self._listeners: dict[str, set[_SharedSubscription]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,8 @@ class KitSettings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     log_level: str = "INFO"
+    # One JSON object per line (for a log shipper), or "console" for a person at a terminal.
+    log_format: Literal["json", "console"] = "json"
     sql_echo: bool = False
 
     @model_validator(mode="after")

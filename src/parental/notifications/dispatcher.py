@@ -40,6 +40,7 @@ from firebase_admin import exceptions, messaging
 from parental.kit.db import transaction
 from parental.notifications import outbox, tokens
 from parental.notifications.fcm import build_message
+from parental.notifications.metrics import backlog_gauges, error_name, sends
 from parental.notifications.outbox import Claimed, PushMessage, Settlement, State
 from parental.runtime import Runtime
 
@@ -190,6 +191,7 @@ async def dispatch_round(
             responses = [_Failed(exc)] * len(pairs)
         for (_, job, phone_id), response in zip(pairs, responses, strict=True):
             answer = classify(response.exception, now=now)
+            sends(answer.verdict.value, error_name(response.exception)).inc()
             job.answers.append(answer)
             if answer.verdict in (Verdict.DELIVERED, Verdict.REFUSED):
                 job.delivered.append(str(phone_id))
@@ -203,7 +205,16 @@ async def dispatch_round(
     async with transaction(runtime.sessions) as session:
         report.tokens_removed = await tokens.delete_ids(session, gone)
         ours = await outbox.settle_many(session, outcomes, worker=worker, now=now)
+    request_ids = {job.row.id: job.row.request_id for job in jobs}
     for row_id, outcome in outcomes:
+        # One line a row, with the id of the request that wrote it: an SOS can be followed
+        # from the device's upload to the guardian's phone.
+        log.info(
+            "push row %s: %s",
+            row_id,
+            outcome.state.value if row_id in ours else "lease lost",
+            extra={"request_id": request_ids[row_id]},
+        )
         if row_id not in ours:
             log.warning("push row %s was no longer leased to %s", row_id, worker)
         elif outcome.state is State.SENT:
@@ -265,5 +276,6 @@ async def dispatch_due(runtime: Runtime) -> None:
             report = await dispatch_round(runtime)
             if report.claimed < runtime.settings.push_batch_size:
                 break
+        await backlog_gauges.refresh(runtime)  # for the worker's own metrics listener
     except Exception:
         log.exception("push dispatch failed; trying again next round")

@@ -29,6 +29,7 @@ from uuid import UUID
 
 from filters.activity.events import SelfHarmBlocked
 from filters.unblock.events import UnblockRequested
+from parental.children.events import ChildCameOfAge
 from parental.kit.events import Event
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
 from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
@@ -60,6 +61,7 @@ NotifiableEvent = (
     | WeeklyUsageSummary
     | SelfHarmMessage
     | RiskyMessage
+    | ChildCameOfAge
 )
 
 _HOUR = timedelta(hours=1)
@@ -112,6 +114,8 @@ KINDS: tuple[Kind, ...] = (
         may_switch_off=False,
     ),
     Kind("messages.risk", RiskyMessage, "high", 24 * _HOUR),
+    # Monitoring ended at 18: told once per child, news for days rather than hours.
+    Kind("child.adult", ChildCameOfAge, "normal", 72 * _HOUR),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
@@ -160,6 +164,8 @@ def _event_id(event: NotifiableEvent) -> str:
             return f"{event.child_id}:{event.week_start.isoformat()}"
         case SelfHarmMessage() | RiskyMessage():
             return str(event.alert_id)  # grouped per conversation and label already
+        case ChildCameOfAge():
+            return str(event.child_id)  # a child turns 18 once
 
 
 def collapse_key(event: NotifiableEvent) -> str | None:
@@ -186,7 +192,8 @@ def collapse_key(event: NotifiableEvent) -> str | None:
         case WeeklyUsageSummary():
             return _collapse("weekly", event.child_id, event.week_start)
         case _:
-            # SOS, self-harm, a missed arrival, each request and task: every one must arrive.
+            # SOS, self-harm, a missed arrival, each request and task, the 18th birthday:
+            # every one must arrive.
             return None
 
 

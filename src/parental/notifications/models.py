@@ -81,3 +81,6 @@ class PushOutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in the guardian's inbox
+    # The request that wrote the row (``kit.request_id``), logged with its sends; None when
+    # the worker wrote it. An opaque id, nothing about the caller.
+    request_id: Mapped[str | None] = mapped_column(String(64))

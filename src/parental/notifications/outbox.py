@@ -22,14 +22,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.kit import request_id
 from parental.notifications import live
 from parental.notifications.models import PushOutboxRow
 
@@ -119,7 +120,8 @@ async def enqueue_many(session: AsyncSession, notices: Sequence[Notice], *, now:
     """``enqueue`` for several rows in one statement; how many were added."""
     if not notices:
         return 0
-    values = [
+    rid = request_id.current()
+    values: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "dedup_key": notice.key,
@@ -131,6 +133,7 @@ async def enqueue_many(session: AsyncSession, notices: Sequence[Notice], *, now:
             "attempts": 0,
             "next_attempt_at": notice.not_before or now,
             "delivered_to": [],
+            "request_id": rid,
         }
         for notice in notices
     ]
@@ -162,6 +165,7 @@ class Claimed:
     attempts: int
     delivered_to: list[str]
     next_attempt_at: datetime
+    request_id: str | None
 
 
 _CLAIMED = [_OUTBOX.c[name] for name in Claimed.__dataclass_fields__]
@@ -284,6 +288,32 @@ _WRITE = {
     State.PENDING: _write("next_attempt_at"),
     State.FAILED: _write(None),
 }
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The outbox at one moment: rows not yet sent, those of them due, the longest-waiting."""
+
+    pending: int
+    due: int
+    oldest_due_at: datetime | None
+
+
+async def backlog(session: AsyncSession, *, now: datetime) -> Backlog:
+    """One aggregate over the (state, next_attempt_at) index; rows held until later (quiet
+    hours, a retry's back-off) are pending but not due."""
+    due = _OUTBOX.c.next_attempt_at <= now
+    statement = select(
+        func.count(),
+        func.coalesce(func.sum(case((due, 1), else_=0)), 0),
+        func.min(case((due, _OUTBOX.c.next_attempt_at))),
+    ).where(_OUTBOX.c.state == State.PENDING.value)
+    pending, due_count, oldest = (await session.execute(statement)).one()
+    if isinstance(oldest, str):  # SQLite returns the aggregate of a CASE untyped
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return Backlog(int(pending), int(due_count), oldest)
 
 
 async def purge(session: AsyncSession, *, before: datetime) -> int:

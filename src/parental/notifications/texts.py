@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from filters.activity.events import SelfHarmBlocked
 from filters.unblock.events import UnblockRequested
 from parental import i18n
+from parental.children.events import ChildCameOfAge
 from parental.notifications.kinds import NotifiableEvent, kind_of
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
 from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
@@ -118,6 +119,9 @@ def render(
             if isinstance(event, RiskyMessage):
                 variant = f"body_{event.label}"
             data |= {"alert_id": str(event.alert_id), "label": event.label}
+        case ChildCameOfAge():
+            values["date"] = event.erase_on.strftime("%d.%m.%Y")
+            data |= {"adult_on": event.adult_on.isoformat(), "erase_on": event.erase_on.isoformat()}
     prefix = f"push.{kind.name}."
     return Rendered(
         title=_fit(prefix + "title", locale, TITLE_MAX, values),

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.kit.metrics import count_ingested
 from telemetry.conversations.alerts import Flagged
 from telemetry.conversations.classify import hit_as_dict
 from telemetry.conversations.crypto import MessageCipher, Sealed
@@ -158,6 +159,9 @@ async def ingest(
         duplicate=sum(r.status is ItemStatus.DUPLICATE for r in done),
         rejected=sum(r.status is ItemStatus.REJECTED for r in done),
         items=done,
+    )
+    count_ingested(
+        "messages", accepted=answer.accepted, duplicate=answer.duplicate, rejected=answer.rejected
     )
     # A message sent again was judged when it was first stored.
     return answer, [f for row_id, f in flagged.items() if row_id in stored]

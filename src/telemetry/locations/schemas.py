@@ -102,7 +102,8 @@ class CarrierBatchResult(BatchResult):
     reason: str | None = Field(
         default=None,
         description="Why nothing was stored: not_child_sim, no_child (no child on the line "
-        "yet) or not_monitored (monitoring does not apply to the line's child).",
+        "yet), not_monitored (monitoring does not apply to the line's child) or no_consent "
+        "(the family withdrew consent to location).",
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.cache import Cache
 from parental.kit.events import Event, EventBus
+from parental.kit.metrics import count_ingested
 from parental.kit.notices import Notices
 from parental.kit.paging import decode_cursor, encode_cursor
 from telemetry.locations import positions, repository
@@ -157,6 +158,12 @@ async def ingest(
             )
             for i, item in enumerate(items)
         ],
+    )
+    count_ingested(
+        "location_fixes" if device_id is not None else "carrier_positions",
+        accepted=result.accepted,
+        duplicate=result.duplicate,
+        rejected=result.rejected,
     )
     return Stored(result, child_id, new, events)
 

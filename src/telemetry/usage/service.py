@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.ids import new_id
+from parental.kit.metrics import count_ingested
 from telemetry.usage import repository
 from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.models import UsageSession
@@ -207,9 +208,13 @@ async def ingest(
     await repository.extend(session, ends)
     await repository.remember_app_names(session, child_id, screened.names)
     accepted = sum(1 for status in statuses.values() if status is SessionStatus.ACCEPTED)
+    duplicate = len(items) - accepted - len(screened.rejected)
+    count_ingested(
+        "usage_sessions", accepted=accepted, duplicate=duplicate, rejected=len(screened.rejected)
+    )
     return SessionBatchResult(
         accepted=accepted,
-        duplicate=len(items) - accepted - len(screened.rejected),
+        duplicate=duplicate,
         rejected=len(screened.rejected),
         items=[
             SessionResult(

@@ -83,8 +83,10 @@ class FakeUpstream:
                 await writer.drain()
         writer.close()
 
-    async def start(self) -> FakeUpstream:
-        self.tcp = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> FakeUpstream:
+        """Listen on ``port`` (0: a free one), UDP and TCP; after ``close``, again on the same
+        port for a test that takes the upstream away and brings it back."""
+        self.tcp = await asyncio.start_server(self._connection, "127.0.0.1", port)
         upstream = self
         tasks: set[asyncio.Task[None]] = set()
 

@@ -18,6 +18,7 @@ from filters.profiles.models import FilterProfile, FilterProfileEntry
 from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.models import UnblockRequest
 from parental.commands.models import DeviceCommand
+from parental.consent.models import ConsentRecord
 from parental.kit.db import Base, transaction
 from parental.lines.models import Line, LineBinding
 from parental.models import AuditEvent, Device, PairingCode
@@ -60,6 +61,7 @@ ERASED = {
     "usage_limit_reached": LimitReachedMark,
     "conversation_messages": ConversationMessage,
     "message_alerts": MessageAlert,
+    "consent_records": ConsentRecord,
 }
 FILTER_KINDS = {
     "verdict_counts", "blocked_names", "query_log", "unblock_requests", "profile_entries",
@@ -365,4 +367,6 @@ async def test_a_child_added_again_on_the_line_starts_with_no_filter_data(
     again = await add_child(client, family.guardian, family.line, birthdate=str(date(2016, 1, 1)))
 
     async with runtime.sessions() as session:
-        assert set((await rows_of(session, uuid.UUID(again["id"]), line)).values()) == {0}
+        left = await rows_of(session, uuid.UUID(again["id"]), line)
+    assert left.pop("consent_records") == 2  # only the consents given with adding the child
+    assert set(left.values()) == {0}

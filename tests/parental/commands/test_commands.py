@@ -183,7 +183,13 @@ class TestWhoMayListen:
         child = await client.post(
             "/v1/children",
             headers=guardian.headers,
-            json={"name": "Dana", "birthdate": "2019-05-01", "msisdn": "+77071112233"},
+            json={
+                "name": "Dana",
+                "birthdate": "2019-05-01",
+                "msisdn": "+77071112233",
+                "consents": ["listening"],
+                "consent_text_version": runtime.settings.consent_text_version,
+            },
         )
         assert child.status_code == 201, child.text
         path = f"/v1/children/{child.json()['id']}/commands"

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from filters.activity.events import SelfHarmBlocked
 from filters.unblock.events import UnblockRequested
+from parental.children.events import ChildCameOfAge
 from parental.notifications.kinds import NotifiableEvent
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
 from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
@@ -170,5 +171,11 @@ def sample_events() -> list[NotifiableEvent]:
             severity="medium",
             app="com.whatsapp",
             sent_at=AT - timedelta(minutes=3),
+        ),
+        ChildCameOfAge(
+            occurred_at=AT,
+            child_id=CHILD,
+            adult_on=date(2026, 11, 25),
+            erase_on=date(2026, 12, 25),
         ),
     ]

@@ -42,6 +42,7 @@ NAMES = [
     "usage.weekly_summary",
     "messages.self_harm",
     "messages.risk",
+    "child.adult",
 ]
 
 
@@ -142,6 +143,7 @@ def test_collapse_keys() -> None:
         "screen_time.task_done",
         "messages.self_harm",
         "messages.risk",
+        "child.adult",
     }
     assert {name for name, key in by_kind.items() if key is None} == never
     for key in by_kind.values():

@@ -73,7 +73,7 @@ def test_every_push_text_is_in_the_catalogue_in_three_languages() -> None:
     for name in BY_NAME:
         assert f"push.{name}.title" in push
     names = "child place time by battery since host count minutes app category task week total"
-    values = dict.fromkeys([*names.split(), "diff", "hours"], "x")
+    values = dict.fromkeys([*names.split(), "diff", "hours", "date"], "x")
     for key in push:
         for locale in LOCALES:
             # Every language is there, and names only the values render() fills in.
