@@ -22,11 +22,12 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from parental import migrate
-from parental.app import create_app
+from parental.app import attach, create_app
 from parental.kit.clock import FrozenClock
 from parental.kit.db import create_engine
 from parental.kit.settings import Environment, KitSettings
@@ -170,15 +171,37 @@ async def open_runtime(
         await rt.close()
 
 
+# Apps built for earlier tests, by what of the settings ``create_app`` reads, with whether one
+# is serving now (a test may run two apps at once: each gets its own). Building an app costs
+# half a second; most tests build one.
+_APPS: dict[tuple[object, ...], tuple[FastAPI, list[bool]]] = {}
+
+
+def _app_for(runtime: Runtime) -> tuple[FastAPI, list[bool]]:
+    s = runtime.settings
+    key = (s.max_body_bytes, s.behind_tls, s.metrics_enabled, s.command_audio_max_bytes)
+    cached = _APPS.get(key)
+    if cached is None or cached[1][0]:
+        cached = (create_app(runtime), [False])
+        _APPS.setdefault(key, cached)
+    else:
+        attach(cached[0], runtime)
+    return cached
+
+
 @asynccontextmanager
 async def api_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in process, with its lifespan running."""
-    app = create_app(runtime)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
-    ):
-        yield c
+    app, in_use = _app_for(runtime)
+    in_use[0] = True
+    try:
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c,
+        ):
+            yield c
+    finally:
+        in_use[0] = False
 
 
 @pytest.fixture

@@ -129,13 +129,22 @@ class _App(FastAPI):
         return declare_in_openapi(super().openapi())
 
 
+def attach(app: FastAPI, runtime: Runtime) -> None:
+    """Have ``app`` (made by ``create_app``) serve with ``runtime`` from its next start: the
+    tests reuse one app for many runtimes of the same settings, since building the app (every
+    route's dependencies and models) costs half a second."""
+    app.state.given_runtime = runtime
+    app.state.runtime = runtime
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The API. Without ``runtime`` it builds one from the environment when it starts."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = runtime is None
-        rt = runtime or build_runtime()
+        given: Runtime | None = getattr(app.state, "given_runtime", None)  # see ``attach``
+        owned = given is None
+        rt = given or build_runtime()
         if owned and rt.is_embedded_sqlite:
             # The embedded default upgrades itself; PostgreSQL is migrated by `parental db upgrade`.
             await migrate.upgrade(rt.engine)
@@ -177,7 +186,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         dependencies=[Depends(limit_writes)],
     )
     if runtime is not None:
-        app.state.runtime = runtime
+        attach(app, runtime)
     install_error_handlers(app)
     settings = runtime.settings if runtime else get_parental_settings()
     app.behind_tls = settings.behind_tls
