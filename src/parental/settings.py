@@ -117,8 +117,13 @@ class ParentalSettings(BaseSettings):
     cors_origins: list[str] = []
 
     # Decided filter reports (with reporters' comments and child ids) are deleted this long
-    # after the decision; open ones stay until a curator decides them.
+    # after the decision; open ones this long after they were last reported, decided or not.
     filter_report_retention_days: int = 90
+    filter_report_open_retention_days: int = Field(default=365, ge=30)
+
+    # The audit log (what guardians, devices, staff and the carrier did; what the child's
+    # device shows) keeps each event this long.
+    audit_retention_days: int = Field(default=365, ge=30)
 
     # Filter activity: how often each process writes its verdict counts, and how long the
     # counts (for reports over weeks) and the blocked names (more personal) are kept.

@@ -115,6 +115,8 @@ class PurgeReport:
     command_audio: int = 0  # listening sessions' recordings, kept command_audio_retention_hours
     conversation_messages: int = 0  # messages sent conversation_retention_days ago
     message_alerts: int = 0  # alerts on risky messages, raised message_alert_retention_days ago
+    place_states: int = 0  # places whose state no fix within location_retention_days supports
+    audit_events: int = 0  # the audit log's events, audit_retention_days old
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -143,6 +145,8 @@ class PurgeReport:
             + self.command_audio
             + self.conversation_messages
             + self.message_alerts
+            + self.place_states
+            + self.audit_events
         )
 
 
@@ -171,6 +175,7 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             filter_reports=await filter_reports.purge(
                 session,
                 decided_before=now - timedelta(days=settings.filter_report_retention_days),
+                open_before=now - timedelta(days=settings.filter_report_open_retention_days),
             ),
             line_bindings=await line_bindings.purge(
                 session, before=now - timedelta(hours=settings.line_binding_retention_hours)
@@ -192,6 +197,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             geofence_events=await geofences.purge(
                 session, before=now - timedelta(days=settings.geofence_event_retention_days)
+            ),
+            place_states=await geofences.forget_states(
+                session, before=now - timedelta(days=settings.location_retention_days)
             ),
             location_fixes=await locations.purge(
                 session, before=now - timedelta(days=settings.location_retention_days)
@@ -223,6 +231,9 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             ),
             message_alerts=await message_alerts.purge(
                 session, before=now - timedelta(days=settings.message_alert_retention_days)
+            ),
+            audit_events=await audit.purge(
+                session, before=now - timedelta(days=settings.audit_retention_days)
             ),
         )
         await device_commands.sweep_expired(session, now=now)

@@ -385,7 +385,7 @@ async def test_the_queue_is_filtered_and_paged(
     assert bad_status.status_code == 422
 
 
-async def test_the_worker_purges_decided_reports_after_retention(
+async def test_the_worker_purges_decided_reports_after_retention_and_open_ones_after_theirs(
     client: httpx.AsyncClient,
     runtime: Runtime,
     clock: FrozenClock,
@@ -411,6 +411,10 @@ async def test_the_worker_purges_decided_reports_after_retention(
     assert (await purge_expired(runtime)).filter_reports == 1
 
     assert await report_hosts(runtime) == ["kept.test"]  # tokens have long expired: read SQL
-    clock.advance(timedelta(days=3650))
-    assert (await purge_expired(runtime)).filter_reports == 0  # open reports wait for a staff
-    assert await report_hosts(runtime) == ["kept.test"]
+    # An open report waits for a curator, but not for ever: a year after it was last reported.
+    open_retention = timedelta(days=runtime.settings.filter_report_open_retention_days)
+    clock.advance(open_retention - retention - timedelta(seconds=2))
+    assert (await purge_expired(runtime)).filter_reports == 0
+    clock.advance(timedelta(seconds=2))
+    assert (await purge_expired(runtime)).filter_reports == 1
+    assert await report_hosts(runtime) == []

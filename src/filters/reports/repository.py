@@ -156,15 +156,17 @@ async def close(session: AsyncSession, report_id: uuid.UUID, values: dict[str, A
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-async def purge_decided(session: AsyncSession, before: datetime) -> int:
-    """Delete reports decided before ``before``, with their submissions; returns the reports."""
-    decided = select(FilterReport.id).where(
-        FilterReport.status != "open", FilterReport.decided_at < before
+async def purge(session: AsyncSession, *, decided_before: datetime, open_before: datetime) -> int:
+    """Delete reports decided before ``decided_before`` and open reports last reported before
+    ``open_before``, with their submissions; returns the reports."""
+    expired = or_(
+        and_(FilterReport.status != "open", FilterReport.decided_at < decided_before),
+        and_(FilterReport.status == "open", FilterReport.last_reported_at < open_before),
     )
     await session.execute(
-        delete(FilterReportSubmission).where(FilterReportSubmission.report_id.in_(decided))
+        delete(FilterReportSubmission).where(
+            FilterReportSubmission.report_id.in_(select(FilterReport.id).where(expired))
+        )
     )
-    result = await session.execute(
-        delete(FilterReport).where(FilterReport.status != "open", FilterReport.decided_at < before)
-    )
+    result = await session.execute(delete(FilterReport).where(expired))
     return int(result.rowcount)  # type: ignore[attr-defined]

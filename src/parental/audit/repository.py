@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.audit.models import AuditEvent
@@ -37,3 +37,12 @@ async def list_events(
         )
     query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+async def purge(session: AsyncSession, before: datetime) -> int:
+    """Delete the events that happened before ``before``; how many went."""
+    result = await session.execute(
+        delete(AuditEvent).where(AuditEvent.occurred_at < before),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -81,3 +81,9 @@ async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> Audi
         session, limit=limit + 1, before=decode_cursor(cursor) if cursor else None
     )
     return AuditEventPage.of(rows, limit)
+
+
+async def purge(session: AsyncSession, *, before: datetime) -> int:
+    """Delete the events that happened before ``before`` (the retention purge's only delete
+    here); how many went."""
+    return await repository.purge(session, before)

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from telemetry.geofences.geometry import Containment
 from telemetry.geofences.models import Place, PlaceEventRow
 
 
@@ -149,6 +150,20 @@ async def _deleted(session: AsyncSession, statement: Any) -> int:
 
 async def purge_events(session: AsyncSession, before: datetime) -> int:
     return await _deleted(session, delete(PlaceEventRow).where(PlaceEventRow.occurred_at < before))
+
+
+async def forget_states(session: AsyncSession, before: datetime) -> int:
+    """Set places whose state no fix since ``before`` supports back to unknown."""
+    statement = (
+        update(Place)
+        .where(
+            or_(Place.status_at.is_(None), Place.status_at < before),
+            or_(Place.inside_seen_at.is_(None), Place.inside_seen_at < before),
+            or_(Place.status_at.is_not(None), Place.inside_seen_at.is_not(None)),
+        )
+        .values(status=Containment.UNKNOWN.value, status_at=None, inside_seen_at=None)
+    )
+    return await _deleted(session, statement)
 
 
 async def erase_child(session: AsyncSession, child_id: uuid.UUID) -> tuple[int, int]:

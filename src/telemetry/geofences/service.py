@@ -302,6 +302,13 @@ async def purge(session: AsyncSession, *, before: datetime) -> int:
     return await repository.purge_events(session, before)
 
 
+async def forget_states(session: AsyncSession, *, before: datetime) -> int:
+    """Forget where the child was (inside or outside, last seen inside) at places no fix
+    since ``before`` speaks for: a place's state holds no more history than the fixes do. The
+    next decisive fix sets it again without announcing a transition."""
+    return await repository.forget_states(session, before)
+
+
 async def erase_child(session: AsyncSession, child_id: uuid.UUID) -> dict[str, int]:
     """Delete a removed child's places and their events; how many of each went."""
     events, places = await repository.erase_child(session, child_id)

@@ -377,7 +377,7 @@ async def test_decisions_that_cannot_be_made_change_nothing(runtime: Runtime) ->
     assert reopened.report.reporter_count == 1
 
 
-async def test_purge_removes_decided_reports_after_retention_and_keeps_open_ones(
+async def test_purge_removes_decided_reports_after_retention_and_open_ones_after_theirs(
     runtime: Runtime, clock: FrozenClock
 ) -> None:
     t0 = clock.now()
@@ -390,10 +390,22 @@ async def test_purge_removes_decided_reports_after_retention_and_keeps_open_ones
     await decide(runtime, decided_late.report.id, decision="reject", note="no")
 
     async with transaction(runtime.sessions) as session:
-        assert await service.purge(session, decided_before=t0) == 0
+        assert await service.purge(session, decided_before=t0, open_before=t0) == 0
     async with transaction(runtime.sessions) as session:
-        assert await service.purge(session, decided_before=t0 + timedelta(seconds=1)) == 1
+        purged = await service.purge(
+            session, decided_before=t0 + timedelta(seconds=1), open_before=t0
+        )
+        assert purged == 1
     async with runtime.sessions() as session:
         left = await session.scalars(select(FilterReport.id).order_by(FilterReport.host))
         assert list(left) == [decided_late.report.id, old_open.report.id]
         assert await count(session, FilterReportSubmission) == 2
+    # An open report nobody reported again goes after its own, longer, retention.
+    async with transaction(runtime.sessions) as session:
+        purged = await service.purge(
+            session, decided_before=t0, open_before=t0 + timedelta(seconds=1)
+        )
+        assert purged == 1
+    async with runtime.sessions() as session:
+        left = await session.scalars(select(FilterReport.id))
+        assert list(left) == [decided_late.report.id]
