@@ -13,8 +13,7 @@ location consent was withdrawn (``parental.consent``): the device gets 403
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -45,7 +44,6 @@ from parental.devices import repository as devices_repository
 from parental.devices.dependencies import CurrentDevice, DeviceCredentials
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.cache import Cache
-from parental.kit.db import transaction
 from parental.kit.errors import TooManyRequests
 from parental.kit.events import Event
 from parental.kit.notices import Notices
@@ -66,7 +64,8 @@ from telemetry.locations.router import (
     create_device_router,
     create_guardian_router,
 )
-from telemetry.locations.service import Outlets, Policy
+from telemetry.locations.schemas import FixCreate
+from telemetry.locations.service import Outlets, Policy, Stored, Upload
 
 
 def fix_listeners(runtime: Runtime, *, timezone: str | None = None) -> list[FixListener]:
@@ -347,6 +346,14 @@ class GrantedDevice:
     def watched_key(self) -> str:
         return stream.watched_key(self.grant.child_id)
 
+    @property
+    def outlets(self) -> Outlets:
+        return Outlets(self.runtime.cache, self.runtime.notices, self.runtime.bus)
+
+    @property
+    def cache_seconds(self) -> int:
+        return self.runtime.settings.location_latest_cache_seconds
+
     async def admit(self) -> None:
         await self.runtime.limiter.hit(upload_rule(self.runtime.settings), str(self.device_id))
 
@@ -354,12 +361,20 @@ class GrantedDevice:
     def device_id(self) -> uuid.UUID:
         return self.grant.account_id
 
-    @asynccontextmanager
-    async def uploader(self) -> AsyncIterator[ChildUploader]:
+    async def store(self, fixes: Sequence[FixCreate]) -> Stored:
         runtime = self.runtime
-        async with transaction(runtime.sessions) as session:
-            listeners = fix_listeners(runtime, timezone=self.grant.timezone)
-            yield ChildUploader(session, runtime, self.grant.child_id, self.device_id, listeners)
+        upload = Upload(
+            self.grant.child_id,
+            self.device_id,
+            fixes,
+            location_policy(runtime.settings).limits(carrier=False),
+            fix_listeners(runtime, timezone=self.grant.timezone),
+        )
+
+        async def keep_events(session: AsyncSession, events: Sequence[Event]) -> None:
+            await notify(session, runtime, events)
+
+        return await runtime.uploads.store(upload, keep_events=keep_events)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from parental.audit.writer import AuditWriter
 from parental.children.grants import ReadGrants
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
-from parental.kit.db import create_engine, create_session_factory
+from parental.kit.db import create_engine, create_session_factory, transaction
 from parental.kit.events import EventBus
 from parental.kit.notices import Notices, create_notices
 from parental.kit.ratelimit import RateLimiter
@@ -23,6 +23,7 @@ from parental.notifications import live
 from parental.notifications.fcm import PushSender
 from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
 from parental.sms.sender import HttpSmsGateway, LogSmsSender, SmsSender
+from telemetry.locations.groups import UploadGroups
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Runtime:
     subjects: SubjectCache = field(init=False)
     grants: ReadGrants = field(init=False)
     audit: AuditWriter = field(init=False)
+    uploads: UploadGroups = field(init=False)
     push: PushSender = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +57,9 @@ class Runtime:
         self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
         self.grants = ReadGrants(self.settings.guardian_read_grant_seconds)
         self.audit = AuditWriter(self.sessions)
+        self.uploads = UploadGroups(
+            lambda: transaction(self.sessions), now=lambda: self.clock.now()
+        )
         self.push = PushSender(self.settings)
         # Commits that wrote notifications wake the dispatchers and the inbox streams.
         live.bind(self.sessions, lambda: self.notices)
@@ -68,6 +73,7 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
+        await self.uploads.close()
         await self.audit.close()
         await self.push.close()
         await self.sms.close()

@@ -6,18 +6,17 @@ guardians, body validation through the route's signature, the answer's serialisa
 more than storing the batch. This ASGI middleware stores an upload when the composition root's
 ``Backend`` vouches for the device (a grant the full route left, which must still hold by a
 value read from the cache) and the body is a valid batch; it runs the same ``service.ingest``
-in a transaction of its own, answers what the route answers, and announces the new fixes after
-answering, as the route's background task does. A device over its upload rate gets the route's
-429. Anything else (no or unknown credentials, a lapsed grant, a body the batch schema refuses,
-the cache down) goes to the route with the body as it came, so every error is the one the
-documented route gives.
+in the transaction of a group of uploads (``groups``), answers what the route answers, and
+announces the new fixes after answering, as the route's background task does. A device over
+its upload rate gets the route's 429. Anything else (no or unknown credentials, a lapsed grant,
+a body the batch schema refuses, the cache down) goes to the route with the body as it came,
+so every error is the one the documented route gives.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -29,8 +28,7 @@ from parental.kit.cache import Cache
 from parental.kit.errors import AppError
 from parental.kit.http import app_error_response
 from telemetry.locations import service
-from telemetry.locations.router import Uploader, store
-from telemetry.locations.schemas import FixBatch
+from telemetry.locations.schemas import FixBatch, FixCreate
 from telemetry.locations.stream import is_watched
 
 log = logging.getLogger(__name__)
@@ -61,11 +59,20 @@ class Device(Protocol):
     def watched_key(self) -> str:
         """The cache key that says whether a live stream of the device's child is open."""
 
+    @property
+    def outlets(self) -> service.Outlets:
+        """Where the stored fixes are announced."""
+
+    @property
+    def cache_seconds(self) -> int:
+        """How long the latest position stays in the cache."""
+
     async def admit(self) -> None:
         """Count the upload against the device's rate; an ``AppError`` (429) when over it."""
 
-    def uploader(self) -> AbstractAsyncContextManager[Uploader]:
-        """The device's ``Uploader`` in a transaction that commits when the block ends."""
+    async def store(self, fixes: Sequence[FixCreate]) -> service.Stored:
+        """Store the device's upload as ``router.store`` does (``service.ingest``, the
+        listeners' events kept), committed when this returns."""
 
 
 class FastUpload:
@@ -119,13 +126,12 @@ class FastUpload:
         except AppError as error:
             await app_error_response(error)(scope, receive, send)
             return True
-        async with device.uploader() as uploader:
-            stored = await store(uploader, batch.fixes)
+        stored = await device.store(batch.fixes)
         await send_json(send, stored.result.model_dump_json().encode())
         await service.announce(
-            uploader.outlets,
+            device.outlets,
             stored,
-            cache_seconds=uploader.policy.cache_seconds,
+            cache_seconds=device.cache_seconds,
             watched=is_watched(mark, known=True),
         )
         return True

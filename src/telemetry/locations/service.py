@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,10 +42,21 @@ from telemetry.locations.schemas import (
     LocationPage,
     LocationRead,
 )
-from telemetry.locations.screening import Limits, screen
+from telemetry.locations.screening import Limits, Screened, screen
 from telemetry.locations.stream import is_watched, publish_fixes, watched_key
 
-__all__ = ["Outlets", "Policy", "Stored", "announce", "erase_child", "history", "ingest", "purge"]
+__all__ = [
+    "Outlets",
+    "Policy",
+    "Stored",
+    "Upload",
+    "announce",
+    "erase_child",
+    "history",
+    "ingest",
+    "ingest_many",
+    "purge",
+]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +127,18 @@ def _fix(
 _SOURCES = {source: FixSource(source.value) for source in DeviceSource}
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A batch of one child's fixes to store (``device_id`` None: the carrier's positions),
+    the limits they are judged by and the listeners that hear the new ones."""
+
+    child_id: uuid.UUID
+    device_id: uuid.UUID | None
+    items: Sequence[FixCreate | CarrierPositionCreate]
+    limits: Limits
+    listeners: Sequence[FixListener]
+
+
 async def ingest(
     session: AsyncSession,
     *,
@@ -127,15 +151,59 @@ async def ingest(
 ) -> Stored:
     """Store a batch of one child's fixes (``device_id`` None: the carrier's positions) and
     run the listeners on the new ones, in the caller's transaction."""
-    screened = screen(items, now=now, limits=limits)
+    upload = Upload(child_id, device_id, items, limits, listeners)
+    [stored] = await ingest_many(session, [upload], now=now)
+    return stored
+
+
+async def ingest_many(
+    session: AsyncSession, uploads: Sequence[Upload], *, now: datetime
+) -> list[Stored]:
+    """Store several uploads in the caller's transaction, their fixes in one insert, then run
+    each upload's listeners on its new fixes, the children in the order of their ids (so two
+    such transactions lock the children's rows in the same order). A fix in two uploads of
+    the group is the first one's; the other gets it as a duplicate."""
+    prepared = [_prepare(upload, now) for upload in uploads]
+    new_ids = await repository.insert_new(
+        session, [pair for p in prepared for pair in p.made], received_at=now
+    )
+    order = sorted(range(len(uploads)), key=lambda i: uploads[i].child_id)
+    stored: dict[int, Stored] = {}
+    for i in order:
+        stored[i] = await _finish(session, uploads[i], prepared[i], new_ids, now)
+    return [stored[i] for i in range(len(uploads))]
+
+
+class _Prepared(NamedTuple):
+    screened: Screened
+    keep: list[int]  # request indexes of the fixes to store, by fix time
+    made: list[tuple[uuid.UUID, Fix]]  # those fixes, with their ids
+
+
+def _prepare(upload: Upload, now: datetime) -> _Prepared:
+    """The upload judged, and what it may store, by fix time, with the fixes' ids."""
+    screened = screen(upload.items, now=now, limits=upload.limits)
     keep = sorted(screened.keep, key=lambda pair: pair[1].fixed_at)
-    made = [_fix(item, child_id=child_id, device_id=device_id) for _, item in keep]
-    new_ids = await repository.insert_new(session, made, received_at=now)
+    made = [_fix(item, child_id=upload.child_id, device_id=upload.device_id) for _, item in keep]
+    return _Prepared(screened, [index for index, _ in keep], made)
+
+
+async def _finish(
+    session: AsyncSession,
+    upload: Upload,
+    prepared: _Prepared,
+    new_ids: set[uuid.UUID],
+    now: datetime,
+) -> Stored:
+    """The upload's answer from what the insert stored, and its listeners' events."""
+    items, child_id, device_id = upload.items, upload.child_id, upload.device_id
+    screened = prepared.screened
     statuses: dict[int, ItemStatus] = dict.fromkeys(screened.repeated, ItemStatus.DUPLICATE)
     statuses.update(dict.fromkeys(screened.rejected, ItemStatus.REJECTED))
     new: list[tuple[uuid.UUID, Fix]] = []
-    for (index, _), (fix_id, fix) in zip(keep, made, strict=True):
+    for index, (fix_id, fix) in zip(prepared.keep, prepared.made, strict=True):
         if fix_id in new_ids:
+            new_ids.discard(fix_id)  # claimed: the same fix later in the group is a duplicate
             statuses[index] = ItemStatus.ACCEPTED
             new.append((fix_id, fix))
         else:
@@ -143,7 +211,7 @@ async def ingest(
     events: list[Event] = []
     if new:
         fixes = [fix for _, fix in new]
-        for listener in listeners:
+        for listener in upload.listeners:
             events.extend(await listener(session, child_id, fixes, now))
     result = BatchResult(
         accepted=len(new),
