@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -314,22 +315,35 @@ async def register_line_handset(
     return HandsetResult(status=outcome)
 
 
-def fix_listener(runtime: Runtime) -> FixListener:
+@dataclass(frozen=True)
+class AlarmListener:
     """For ingestion: new fixes are signs of life of their devices and battery readings."""
 
-    async def on_fixes(
-        session: AsyncSession, child_id: uuid.UUID, fixes: Sequence[Fix], now: datetime
+    runtime: Runtime
+
+    async def __call__(
+        self, session: AsyncSession, child_id: uuid.UUID, fixes: Sequence[Fix], now: datetime
     ) -> Sequence[Event]:
         return await liveness.record_fixes(
             session,
             child_id=child_id,
             fixes=fixes,
             now=now,
-            defaults=alarm_defaults(runtime.settings),
+            defaults=alarm_defaults(self.runtime.settings),
             alerts=monitoring_alerts(session, child_id, now),
         )
 
-    return on_fixes
+    async def prefetch(
+        self, session: AsyncSession, uploads: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+    ) -> None:
+        """A group of uploads: the devices' status rows in one statement."""
+        devices = sorted({device for _, device in uploads if device is not None})
+        if devices:
+            await liveness.lock_statuses(session, devices)
+
+
+def fix_listener(runtime: Runtime) -> FixListener:
+    return AlarmListener(runtime)
 
 
 async def _live_device(session: AsyncSession, device_id: uuid.UUID) -> bool:

@@ -136,6 +136,12 @@ class PlaceTracker:
             now=now,
         )
 
+    async def prefetch(
+        self, session: AsyncSession, uploads: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+    ) -> None:
+        """A group of uploads: the children's places in one statement."""
+        await geofences.lock_places(session, sorted({child for child, _ in uploads}))
+
 
 def place_tracker(runtime: Runtime, *, timezone: str | None = None) -> FixListener:
     return PlaceTracker(runtime, timezone)

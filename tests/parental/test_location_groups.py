@@ -7,15 +7,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
 from parental.kit.events import Event
-from parental.locations import location_policy
+from parental.locations import fix_listeners, location_policy
 from parental.runtime import Runtime
 from telemetry.locations.fix import Fix, FixListener
 from telemetry.locations.groups import UploadGroups
@@ -23,6 +25,13 @@ from telemetry.locations.schemas import FixCreate
 from telemetry.locations.service import Upload
 from tests.parental.factories import FamilyWorld
 from tests.parental.test_locations import stored_count
+from tests.parental.test_locations_fast_upload import tables_read
+
+SCHOOL = {
+    "name": "School",
+    "shape": {"kind": "circle", "center": {"latitude": 43.24, "longitude": 76.89}, "radius_m": 300},
+    "events": ["enter", "exit"],
+}
 
 
 class Heard(Event):
@@ -207,3 +216,38 @@ async def test_close_waits_for_the_uploads_handed_over(
 
 async def _ignore(session: AsyncSession, events: Sequence[Event]) -> None:
     return None
+
+
+async def test_a_group_reads_the_places_and_device_statuses_of_all_its_uploads_at_once(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    family: FamilyWorld,
+    other_family: FamilyWorld,
+) -> None:
+    for world in (family, other_family):
+        created = await client.post(
+            f"/v1/children/{world.child_id}/places", headers=world.guardian.headers, json=SCHOOL
+        )
+        assert created.status_code == 201, created.text
+    groups = groups_of(runtime, clock)
+
+    def real(world: FamilyWorld, minutes: range, latitude: float) -> Upload:
+        upload = upload_of(runtime, world, clock, minutes)
+        items = [item.model_copy(update={"latitude": latitude}) for item in upload.items]
+        return replace(upload, items=items, listeners=fix_listeners(runtime))
+
+    # Inside the place; each device gets its status row.
+    for world in (family, other_family):
+        await groups.store(real(world, range(20, 22), 43.24), keep_events=_ignore)
+    # Then both children leave it, two uploads each, in one group.
+    uploads = [real(w, range(m, m + 2), 43.26) for w in (family, other_family) for m in (0, 5)]
+    with tables_read(runtime) as run:
+        results = await asyncio.gather(*(groups.store(u, keep_events=_ignore) for u in uploads))
+
+    assert sum(1 for s in run if s.startswith("SELECT") and "FROM geofence_places" in s) == 1
+    assert sum(1 for s in run if s.startswith("SELECT") and "FROM alarm_device_status" in s) == 1
+    # What each upload did is what it would have done alone, in turn: each child's first upload
+    # left the place; the second's fixes are older (sent late) and cannot make a transition.
+    left = [[type(e).__name__ for e in r.events] for r in results]
+    assert left == [["PlaceLeft"], [], ["PlaceLeft"], []]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parental.kit.ids import new_id
 from telemetry.alarms import engine, repository
 from telemetry.alarms.events import DeviceSilent, LowBattery
-from telemetry.alarms.models import Alarm, DeviceStatus
+from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.alarms.rules import AlarmDefaults, Alerts, Rules, defaults_rules, rules_of
 from telemetry.alarms.schemas import HeartbeatCreate
 from telemetry.locations.fix import Fix
@@ -150,6 +150,19 @@ async def heartbeat(
     )
 
 
+# Where ``lock_statuses`` leaves what it locked, for the rest of the transaction.
+_LOCKED = "alarms.locked_statuses"
+
+
+async def lock_statuses(session: AsyncSession, device_ids: Sequence[uuid.UUID]) -> None:
+    """Lock the status rows of several devices, with their children's settings, in one
+    statement (a group of uploads); until the transaction ends ``record_fixes`` finds them
+    without asking again."""
+    locked: dict[uuid.UUID, tuple[DeviceStatus, AlarmSettings | None]]
+    locked = session.info.setdefault(_LOCKED, {})
+    locked.update(await repository.statuses_and_settings_for_update(session, device_ids))
+
+
 async def record_fixes(
     session: AsyncSession,
     *,
@@ -173,7 +186,9 @@ async def record_fixes(
     for device_id, readings in by_device.items():
         # Uploads come from one device, which has a status row after its first: the row and
         # the child's rules are read together.
-        found = await repository.status_and_settings_for_update(session, device_id)
+        found = session.info.get(_LOCKED, {}).get(device_id)
+        if found is None:
+            found = await repository.status_and_settings_for_update(session, device_id)
         locked = None
         if found is not None:
             locked, settings = found

@@ -106,6 +106,25 @@ _STATUS_AND_SETTINGS = (
 )
 
 
+_STATUSES_AND_SETTINGS = (
+    select(DeviceStatus, AlarmSettings)
+    .outerjoin(AlarmSettings, AlarmSettings.child_id == DeviceStatus.child_id)
+    .where(DeviceStatus.device_id.in_(bindparam("device_ids", expanding=True)))
+    .order_by(DeviceStatus.device_id)
+    .with_for_update(of=DeviceStatus)
+    .execution_options(populate_existing=True)
+)
+
+
+async def statuses_and_settings_for_update(
+    session: AsyncSession, device_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[DeviceStatus, AlarmSettings | None]]:
+    """``status_and_settings_for_update`` for several devices in one statement, locked in
+    device id order; devices without a status row yet are left out."""
+    rows = await session.execute(_STATUSES_AND_SETTINGS, {"device_ids": list(device_ids)})
+    return {status.device_id: (status, settings) for status, settings in rows}
+
+
 async def status_and_settings_for_update(
     session: AsyncSession, device_id: uuid.UUID
 ) -> tuple[DeviceStatus, AlarmSettings | None] | None:

@@ -79,6 +79,25 @@ async def lock_for_child(session: AsyncSession, child_id: uuid.UUID) -> list[Pla
     return list(await session.scalars(_LOCK_FOR_CHILD, {"child_id": child_id}))
 
 
+_LOCK_FOR_CHILDREN = (
+    select(Place)
+    .where(Place.child_id.in_(bindparam("child_ids", expanding=True)))
+    .order_by(Place.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+async def lock_for_children(
+    session: AsyncSession, child_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Place]]:
+    """The places of each child (those without any: an empty list), locked in id order."""
+    found: dict[uuid.UUID, list[Place]] = {child_id: [] for child_id in child_ids}
+    for place in await session.scalars(_LOCK_FOR_CHILDREN, {"child_ids": list(found)}):
+        found[place.child_id].append(place)
+    return found
+
+
 async def lock_due_checks(session: AsyncSession, now: datetime, limit: int) -> list[Place]:
     """Places whose arrival deadline has come, earliest first; rows another worker holds are
     skipped (it is checking them)."""

@@ -131,8 +131,22 @@ async def delete_place(session: AsyncSession, place: Place) -> None:
     await repository.delete_place(session, place)
 
 
+# Where ``lock_places`` leaves what it locked, for the rest of the transaction.
+_LOCKED = "geofences.locked_places"
+
+
+async def lock_places(session: AsyncSession, child_ids: Sequence[uuid.UUID]) -> None:
+    """Lock the places of several children in one statement (a group of uploads); until the
+    transaction ends, ``places_to_track`` finds them without asking again."""
+    locked: dict[uuid.UUID, list[Place]] = session.info.setdefault(_LOCKED, {})
+    locked.update(await repository.lock_for_children(session, child_ids))
+
+
 async def places_to_track(session: AsyncSession, child_id: uuid.UUID) -> list[Place]:
     """The child's places, locked: concurrent batches of one child are tracked in turn."""
+    locked: dict[uuid.UUID, list[Place]] | None = session.info.get(_LOCKED)
+    if locked is not None and child_id in locked:
+        return locked[child_id]
     return await repository.lock_for_child(session, child_id)
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,4 +49,17 @@ class FixListener(Protocol):
         self, session: AsyncSession, child_id: uuid.UUID, fixes: Sequence[Fix], now: datetime
     ) -> Sequence[Event]:
         """React to new fixes of one child (sorted by ``fixed_at``); the events to publish."""
+        ...
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A listener that can read, in one statement for a whole group of uploads
+    (``telemetry.locations.groups``), what it needs for each of them, before it is called for
+    each child: it then finds it without a round trip of its own."""
+
+    async def prefetch(
+        self, session: AsyncSession, uploads: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+    ) -> None:
+        """Read (and lock, in a fixed order) what the (child, device) pairs will need."""
         ...

@@ -76,7 +76,9 @@ class UploadGroups:
                 if len(group) == 1:
                     _settle(group[0].done, error=exc)
                     continue
-                log.warning("a group of %d uploads failed; storing each alone", len(group))
+                log.warning(
+                    "a group of %d uploads failed; storing each alone", len(group), exc_info=True
+                )
                 for waiting in group:
                     try:
                         [alone] = await self._store([waiting])

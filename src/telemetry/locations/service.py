@@ -27,7 +27,7 @@ from parental.kit.metrics import count_ingested
 from parental.kit.notices import Notices
 from parental.kit.paging import decode_cursor, encode_cursor
 from telemetry.locations import positions, repository
-from telemetry.locations.fix import Fix, FixListener, FixSource
+from telemetry.locations.fix import Fix, FixListener, FixSource, Prefetching
 from telemetry.locations.keys import carrier_fix_id, device_fix_id
 from telemetry.locations.models import LocationFix
 from telemetry.locations.policy import Policy
@@ -168,10 +168,24 @@ async def ingest_many(
         session, [pair for p in prepared for pair in p.made], received_at=now
     )
     order = sorted(range(len(uploads)), key=lambda i: uploads[i].child_id)
+    if len(uploads) > 1:
+        heard = [uploads[i] for i in order if any(f in new_ids for f, _ in prepared[i].made)]
+        await _prefetch(session, heard)
     stored: dict[int, Stored] = {}
     for i in order:
         stored[i] = await _finish(session, uploads[i], prepared[i], new_ids, now)
     return [stored[i] for i in range(len(uploads))]
+
+
+async def _prefetch(session: AsyncSession, uploads: Sequence[Upload]) -> None:
+    """Let each kind of listener read what it needs for all ``uploads`` at once."""
+    pairs = [(upload.child_id, upload.device_id) for upload in uploads]
+    done: set[type] = set()
+    for upload in uploads:
+        for listener in upload.listeners:
+            if isinstance(listener, Prefetching) and type(listener) not in done:
+                done.add(type(listener))
+                await listener.prefetch(session, pairs)
 
 
 class _Prepared(NamedTuple):
