@@ -26,6 +26,8 @@ from parental.commands.router import device_router as device_commands_router
 from parental.commands.router import guardian_router as child_commands_router
 from parental.consent.router import device_router as consent_device_router
 from parental.consent.router import guardian_router as consent_guardian_router
+from parental.console.router import install as install_console
+from parental.console.web import PREFIX as CONSOLE_PREFIX
 from parental.conversations import (
     child_messages_router,
     device_messages_router,
@@ -41,7 +43,7 @@ from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.metrics import router as metrics_router
 from parental.health.router import router as health_router
-from parental.kit.headers import DOCS_CSP, SecurityHeaders
+from parental.kit.headers import CONSOLE_CSP, DOCS_CSP, SecurityHeaders
 from parental.kit.http import BodySizeLimit, install_error_handlers
 from parental.kit.metrics import process_exited
 from parental.kit.observe import ObservedRequests
@@ -82,7 +84,8 @@ DESCRIPTION = """Backend of a carrier's child-safe SIM.
 * `/v1`: the parent app (bearer access token from `/v1/auth/tokens`) and the child's device
   agent (`/v1/device...`, bearer device token from pairing).
 * `/carrier/v1`: the carrier's systems (bearer service key).
-* `/admin/v1`: curators and admins (bearer staff token).
+* `/admin/v1`: curators and admins (bearer staff token); their browser console is at
+  `/console` (HTML pages, not described here).
 
 Errors are JSON `{"error": "<Code>", "detail": "<text>"}`; 422 is request validation only.
 """
@@ -123,6 +126,7 @@ class _App(FastAPI):
             hsts=self.behind_tls,
             private_prefixes=("/v1/", "/carrier/", "/admin/"),
             by_path=dict.fromkeys(docs, DOCS_CSP),
+            private_pages={CONSOLE_PREFIX: CONSOLE_CSP},
         )
 
     def openapi(self) -> dict[str, Any]:
@@ -238,4 +242,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(filter_reports_admin_router, prefix="/admin/v1")
     app.include_router(health_router)
     app.include_router(metrics_router)
+    install_console(app)  # the curators' pages under /console (not in the OpenAPI document)
     return app

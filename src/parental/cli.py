@@ -69,8 +69,15 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # A new worker answers the supervisor's health check only once it has imported the
+        # app, which takes seconds on a busy machine: uvicorn's default 5 s had it killed and
+        # started again for ever, silently (found by bench/load).
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_config=None,
     )
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @app.command()
@@ -299,6 +306,22 @@ def create_staff(
             return f"created {staff.role} {staff.username} ({staff.id})"
 
     typer.echo(run_with_runtime(work))
+
+
+@admin_app.command("enrol-totp")
+def enrol_totp(username: Annotated[str, typer.Argument()]) -> None:
+    """Give a staff account a second factor (replacing any): prints the otpauth:// URI once,
+    to add to an authenticator app; sign-ins then need its one-time code."""
+
+    async def work(rt: Runtime) -> str:
+        async with transaction(rt.sessions) as session:
+            return await admin.enrol_second_factor(
+                session, username=username, service_secret=rt.secret, now=rt.clock.now()
+            )
+
+    uri = run_with_runtime(work)  # an unknown username: "error: StaffNotFound ...", exit 1
+    typer.echo("Add this to the authenticator app (it is not shown again):")
+    typer.echo(uri)
 
 
 def main() -> None:

@@ -4,7 +4,13 @@ from fastapi import APIRouter, status
 
 from parental.admin import service
 from parental.admin.dependencies import CurrentStaff
-from parental.admin.errors import InvalidStaffCredentials, InvalidStaffToken
+from parental.admin.errors import (
+    InvalidSecondFactor,
+    InvalidStaffCredentials,
+    InvalidStaffToken,
+    SecondFactorRequired,
+    StaffSignInLocked,
+)
 from parental.admin.schemas import StaffRead, StaffToken, StaffTokenCreate
 from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
@@ -19,14 +25,21 @@ router = APIRouter(tags=["admin"])
 @router.post(
     "/auth/tokens",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InvalidStaffCredentials, TooManyRequests, RateLimitUnavailable),
+    responses=error_responses(
+        InvalidStaffCredentials,
+        SecondFactorRequired,
+        InvalidSecondFactor,
+        StaffSignInLocked,
+        TooManyRequests,
+        RateLimitUnavailable,
+    ),
 )
 async def create_staff_token(
     body: StaffTokenCreate, session: SessionDep, runtime: RuntimeDep, ip: ClientIP
 ) -> StaffToken:
-    """Sign a curator or admin in with username and password."""
+    """Sign a curator or admin in with username, password and (once enrolled) one-time code."""
     token = await service.sign_in(
-        session, runtime, username=body.username, password=body.password, ip=ip
+        session, runtime, username=body.username, password=body.password, code=body.code, ip=ip
     )
     return StaffToken(access_token=token, expires_in=int(service.STAFF_TOKEN_TTL.total_seconds()))
 

@@ -14,6 +14,11 @@ StaffRole = Literal["admin", "curator"]
 class StaffTokenCreate(Request):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The one-time code of the authenticator app; required once enrolled.",
+    )
 
 
 class StaffToken(BaseModel):

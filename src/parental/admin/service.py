@@ -7,10 +7,20 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.admin import repository
-from parental.admin.errors import InvalidStaffCredentials, InvalidStaffToken, StaffAccountExists
+from parental.admin import repository, totp
+from parental.admin.errors import (
+    InvalidSecondFactor,
+    InvalidStaffCredentials,
+    InvalidStaffToken,
+    SecondFactorNotEnrolled,
+    SecondFactorRequired,
+    StaffAccountExists,
+    StaffNotFound,
+    StaffSignInLocked,
+)
 from parental.admin.models import StaffAccount
 from parental.audit import service as audit
+from parental.auth.lockout import LockoutPolicy, Lockouts
 from parental.kit.ratelimit import Rule
 from parental.kit.security import (
     InvalidTokenError,
@@ -52,19 +62,78 @@ async def create_staff(
     return staff
 
 
-async def sign_in(
-    session: AsyncSession, runtime: Runtime, *, username: str, password: str, ip: str
-) -> str:
+# Wrong passwords or codes for one account before its sign-ins are refused for a while (the
+# lockout grows from the service's lockout settings): below the per-address limit, so that
+# guessing from many addresses at one account is slowed down too.
+STAFF_LOCKOUT_FAILURES = 5
+
+
+def _lockout(runtime: Runtime) -> LockoutPolicy:
+    return LockoutPolicy.of(
+        runtime.settings, "staff-sign-in:user", STAFF_LOCKOUT_FAILURES, StaffSignInLocked
+    )
+
+
+async def check_credentials(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    username: str,
+    password: str,
+    code: str | None,
+    ip: str,
+    second_factor_required: bool = False,
+) -> StaffAccount:
+    """The account whose password (and, once enrolled, one-time code) these are.
+
+    Limited per address (failing closed) and locked out per account after
+    ``STAFF_LOCKOUT_FAILURES`` failures. An accepted code is spent: the same code, or an older
+    one, is refused afterwards even within its 90 seconds. ``second_factor_required`` (the
+    console) refuses accounts that have not enrolled one.
+    """
     # Fails closed: a password guessed per process while Redis is down is a guess too many.
     await runtime.limiter.hit(
         Rule("staff-login:ip", runtime.settings.limit_admin_logins_per_ip, fail_closed=True), ip
     )
+    now = runtime.clock.now()
+    policy = _lockout(runtime)
+    lockouts = Lockouts(runtime.limiter.state, secret=runtime.secret)
+    await lockouts.attempt(policy, username, now=now)
     staff = await repository.by_username(session, username)
     if staff is None:
         verify_password(_DUMMY_HASH, password)
         raise InvalidStaffCredentials()
     if not verify_password(staff.password_hash, password) or staff.disabled_at is not None:
         raise InvalidStaffCredentials()
+    if staff.totp_secret is None:
+        if second_factor_required:
+            raise SecondFactorNotEnrolled()
+    else:
+        if not code:
+            raise SecondFactorRequired()
+        secret = totp.unseal(
+            staff.totp_secret, service_secret=runtime.secret, staff_id=str(staff.id)
+        )
+        step = totp.matching_step(secret, code, now)
+        if step is None or not await repository.spend_totp_step(session, staff.id, step):
+            raise InvalidSecondFactor()
+    await lockouts.succeeded(policy, username, now=now, forget=True)
+    return staff
+
+
+async def sign_in(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    username: str,
+    password: str,
+    ip: str,
+    code: str | None = None,
+) -> str:
+    """A staff access token (JWT) for the right password and, once enrolled, one-time code."""
+    staff = await check_credentials(
+        session, runtime, username=username, password=password, code=code, ip=ip
+    )
     now = runtime.clock.now()
     await audit.record(
         session,
@@ -74,6 +143,7 @@ async def sign_in(
         subject_type="staff",
         subject_id=staff.id,
         ip=ip,
+        details={"second_factor": staff.totp_secret is not None},
     )
     return encode_jwt(
         secret=runtime.secret,
@@ -83,6 +153,29 @@ async def sign_in(
         ttl=STAFF_TOKEN_TTL,
         extra={"role": staff.role},
     )
+
+
+async def enrol_second_factor(
+    session: AsyncSession, *, username: str, service_secret: str, now: datetime
+) -> str:
+    """Give the account a new one-time-code secret (replacing any); returns the
+    ``otpauth://`` URI, the only time the secret leaves the service."""
+    staff = await repository.by_username(session, username)
+    if staff is None:
+        raise StaffNotFound()
+    secret = totp.new_secret()
+    staff.totp_secret = totp.seal(secret, service_secret=service_secret, staff_id=str(staff.id))
+    staff.totp_enrolled_at = now
+    staff.totp_last_step = None
+    await audit.record(
+        session,
+        at=now,
+        action="staff.second_factor_enrolled",
+        actor=audit.Actor("system"),
+        subject_type="staff",
+        subject_id=staff.id,
+    )
+    return totp.provisioning_uri(secret, staff.username)
 
 
 async def authenticate(session: AsyncSession, runtime: Runtime, token: str) -> StaffAccount:

@@ -30,6 +30,13 @@ DOCS_CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
+# The curators' console (server-rendered pages): its own script and style sheet only, no inline
+# script or style, forms posted to itself only. Its pages show staff data: never cached.
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
 
 
@@ -51,7 +58,8 @@ def header_list(*, csp: str, no_store: bool, hsts: bool) -> Headers:
 class SecurityHeaders:
     """Add ``headers`` to every HTTP response; those under ``private_prefixes`` (answers with
     personal data) also get ``Cache-Control: no-store``; ``by_path`` gives exact paths a
-    policy of their own (the documentation pages)."""
+    policy of their own (the documentation pages); ``private_pages`` gives path prefixes a
+    policy of their own and ``no-store`` (the console)."""
 
     def __init__(
         self,
@@ -61,6 +69,7 @@ class SecurityHeaders:
         hsts: bool = False,
         private_prefixes: Iterable[str] = (),
         by_path: Mapping[str, str] | None = None,
+        private_pages: Mapping[str, str] | None = None,
     ) -> None:
         self.app = app
         self._public = header_list(csp=csp, no_store=False, hsts=hsts)
@@ -70,6 +79,10 @@ class SecurityHeaders:
             path: header_list(csp=policy, no_store=False, hsts=hsts)
             for path, policy in (by_path or {}).items()
         }
+        self._pages = tuple(
+            (prefix, header_list(csp=policy, no_store=True, hsts=hsts))
+            for prefix, policy in (private_pages or {}).items()
+        )
 
     def _for(self, scope: Scope) -> Headers:
         path, root = scope["path"], scope.get("root_path", "")
@@ -77,6 +90,9 @@ class SecurityHeaders:
             path = path[len(root) :]
         if path.startswith(self._prefixes):
             return self._private
+        for prefix, headers in self._pages:
+            if path == prefix or path.startswith(prefix + "/"):
+                return headers
         return self._by_path.get(path, self._public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
