@@ -44,7 +44,7 @@ from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.metrics import router as metrics_router
 from parental.health.router import router as health_router
 from parental.kit.headers import CONSOLE_CSP, DOCS_CSP, SecurityHeaders
-from parental.kit.http import BodySizeLimit, install_error_handlers
+from parental.kit.http import BodySizeLimit, declare_request_errors, install_error_handlers
 from parental.kit.metrics import process_exited
 from parental.kit.observe import ObservedRequests
 from parental.lexicons import conversation_lexicon_router
@@ -130,7 +130,7 @@ class _App(FastAPI):
         )
 
     def openapi(self) -> dict[str, Any]:
-        return declare_in_openapi(super().openapi())
+        return declare_in_openapi(declare_request_errors(super().openapi()))
 
 
 def attach(app: FastAPI, runtime: Runtime) -> None:

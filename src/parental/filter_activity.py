@@ -10,7 +10,6 @@ import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from filters.activity import service as activity
 from filters.activity.schemas import ActivityRead, QueryLogPage
@@ -24,6 +23,7 @@ from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.db import transaction
 from parental.kit.errors import BadRequest, error_responses
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
+from parental.kit.wire import JsonAwareDatetime
 from parental.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,10 @@ async def list_filter_queries(
         Literal["block", "allow"] | None, Query(description="Only blocked or only allowed")
     ] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="Rows of minutes starting at or after this")
+        JsonAwareDatetime | None, Query(description="Rows of minutes starting at or after this")
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="Rows of minutes starting before this")
+        JsonAwareDatetime | None, Query(description="Rows of minutes starting before this")
     ] = None,
 ) -> QueryLogPage:
     """The names the child's phone looked up, newest first, one row per name and minute: every

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Path as PathParam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.curation import categories, entries, publishing, refresh, service, sources, versions
@@ -95,6 +96,10 @@ class Curator(Protocol):
 
 
 MAX_DIFF_RULES = 1000
+# Version numbers are an INTEGER column: a larger one is refused here (422), not sent to the
+# database, where it overflowed into a 500.
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, PathParam(ge=0, le=MAX_VERSION)]
 
 _LIST_BODY: dict[str, Any] = {
     "requestBody": {
@@ -377,7 +382,7 @@ def create_router(
         staff: CuratorDep,
         limit: LimitQuery = DEFAULT_PAGE_SIZE,
         before: Annotated[
-            int | None, Query(ge=1, description="Versions older than this number.")
+            int | None, Query(ge=1, le=MAX_VERSION, description="Versions older than this number.")
         ] = None,
     ) -> VersionList:
         """Published versions, newest first."""
@@ -405,16 +410,19 @@ def create_router(
         return versions.version_read(row)
 
     @router.get("/versions/{number}", responses=error_responses(VersionNotFound))
-    async def get_filter_version(number: int, staff: CuratorDep) -> VersionRead:
+    async def get_filter_version(number: VersionNumber, staff: CuratorDep) -> VersionRead:
         """One published version: who, when, why, what it was made of."""
         return versions.version_read(await versions.get(staff.session, number))
 
     @router.get("/versions/{number}/diff", responses=error_responses(VersionNotFound))
     async def get_filter_version_diff(
-        number: int,
+        number: VersionNumber,
         staff: CuratorDep,
         base: Annotated[
-            int | None, Query(ge=0, description="Compare with this version; default: previous.")
+            int | None,
+            Query(
+                ge=0, le=MAX_VERSION, description="Compare with this version; default: previous."
+            ),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_DIFF_RULES)] = 100,
     ) -> VersionDiffRead:
@@ -428,7 +436,7 @@ def create_router(
         status_code=status.HTTP_201_CREATED,
         responses=error_responses(VersionNotFound, NothingToPublish),
     )
-    async def create_filter_rollback(number: int, staff: CuratorDep) -> VersionRead:
+    async def create_filter_rollback(number: VersionNumber, staff: CuratorDep) -> VersionRead:
         """Publish a new version with the content of version ``number``, and put it in force."""
         row = await publishing.rollback(
             staff.session,

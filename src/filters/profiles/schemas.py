@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from parental.kit.wire import JsonBool
+
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
 
 
@@ -45,7 +47,7 @@ class ProfileRead(BaseModel):
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    safesearch: bool | None = None
+    safesearch: JsonBool | None = None
     categories: dict[str, CategorySettingSchema] | None = Field(default=None, max_length=64)
 
 

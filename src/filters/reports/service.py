@@ -248,12 +248,8 @@ def _blocking_category(report: FilterReport) -> str | None:
     return None
 
 
-async def purge(
-    session: AsyncSession, *, decided_before: datetime, open_before: datetime
-) -> int:
+async def purge(session: AsyncSession, *, decided_before: datetime, open_before: datetime) -> int:
     """Delete reports decided before ``decided_before`` (comments and child ids with them), and
     open reports nobody has reported again since ``open_before``: a report no curator took up
     in that long does not keep its reporters' comments and child ids for ever."""
-    return await repository.purge(
-        session, decided_before=decided_before, open_before=open_before
-    )
+    return await repository.purge(session, decided_before=decided_before, open_before=open_before)

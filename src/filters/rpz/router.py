@@ -70,7 +70,9 @@ def create_router(
         category: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")],
         _caller: CallerDep,
         ctx: ContextDep,
-        version: Annotated[int | None, Query(ge=1, description="Default: the latest.")] = None,
+        version: Annotated[
+            int | None, Query(ge=1, le=2**31 - 1, description="Default: the latest.")
+        ] = None,
         if_none_match: IfNoneMatch = None,
     ) -> Response:
         """An RPZ zone of one category; its SOA serial and ETag are the blocklist version."""

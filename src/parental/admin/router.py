@@ -16,7 +16,7 @@ from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.kit.errors import TooManyRequests, error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 from parental.kit.ratelimit import RateLimitUnavailable
 
 router = APIRouter(tags=["admin"])
@@ -50,7 +50,7 @@ async def get_staff_me(staff: CurrentStaff) -> StaffRead:
     return StaffRead.model_validate(staff)
 
 
-@router.get("/audit-events", responses=error_responses(InvalidStaffToken))
+@router.get("/audit-events", responses=error_responses(InvalidStaffToken, InvalidCursor))
 async def list_audit_events(
     staff: CurrentStaff,
     session: SessionDep,

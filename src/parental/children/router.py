@@ -28,7 +28,7 @@ from parental.conversations import message_cipher, messages_mode
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep, SettingsDep
 from parental.families.errors import NoFamily
 from parental.kit.errors import TooManyRequests, error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 from parental.kit.ratelimit import Rule
 from telemetry.conversations.schemas import MessagesMode
 
@@ -173,7 +173,9 @@ async def get_child_export(
     )
 
 
-@router.get("/children/{child_id}/audit-events", responses=error_responses(ChildNotFound))
+@router.get(
+    "/children/{child_id}/audit-events", responses=error_responses(ChildNotFound, InvalidCursor)
+)
 async def list_child_audit_events(
     child: OwnedChild,
     session: SessionDep,

@@ -56,7 +56,7 @@ from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.families import service as families
 from parental.kit.errors import error_responses
-from parental.kit.paging import encode_cursor
+from parental.kit.paging import InvalidCursor, encode_cursor
 from parental.notifications import tokens
 
 guardian_router = APIRouter(
@@ -160,7 +160,7 @@ async def create_child_command(
     return read
 
 
-@guardian_router.get(COMMANDS)
+@guardian_router.get(COMMANDS, responses=error_responses(InvalidCursor))
 async def list_child_commands(
     child: OwnedChild,
     session: SessionDep,

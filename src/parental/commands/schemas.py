@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from parental.auth.schemas import Request
+from parental.kit.wire import JsonDatetime
 
 
 class CommandKind(StrEnum):
@@ -118,7 +119,7 @@ class CommandAck(Request):
     reason: str | None = Field(
         default=None, max_length=200, description="Why it failed (required with failed)."
     )
-    fix_time: datetime | None = Field(
+    fix_time: JsonDatetime | None = Field(
         default=None,
         description="locate_now done: the time of the fresh fix the device uploaded.",
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from parental.children.schemas import MonitoringRead
 from parental.consent.models import ConsentRecord, Purpose
 from parental.consent.service import PartyConsent, PurposeConsent
+from parental.kit.wire import JsonBool
 from telemetry.conversations.schemas import MessagesMode
 
 TEXT_VERSION = Field(
@@ -25,7 +26,7 @@ class ConsentChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: Purpose
-    granted: bool
+    granted: JsonBool
     text_version: str | None = TEXT_VERSION
 
 

@@ -34,7 +34,7 @@ from parental.devices.schemas import (
     PairingCodeRead,
 )
 from parental.kit.errors import TooManyRequests, error_responses
-from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery
+from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 from parental.kit.ratelimit import RateLimitUnavailable
 
 guardian_router = APIRouter(tags=["devices"], responses=error_responses(InvalidAccessToken))
@@ -100,6 +100,9 @@ async def revoke_device(
     # After commit (background tasks run once the response is sent): the device's upload
     # grant in every process (parental.children.grants).
     background.add_task(revoke_reads, runtime.grants, runtime.cache, [device.child_id])
+    # And who filter-check tokens are: this process forgets the device at once (others within
+    # filter_subject_cache_seconds); cleared after commit, so no request re-caches it.
+    background.add_task(runtime.subjects.clear)
 
 
 @device_router.post(
@@ -138,7 +141,9 @@ async def get_own_device(device: CurrentDevice, session: SessionDep, clock: Cloc
     )
 
 
-@device_router.get("/device/audit-events", responses=error_responses(InvalidDeviceToken))
+@device_router.get(
+    "/device/audit-events", responses=error_responses(InvalidDeviceToken, InvalidCursor)
+)
 async def list_own_audit_events(
     device: CurrentDevice,
     session: SessionDep,

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parental.kit.db import DRIVER_UNREACHABLE, database_unreachable
-from parental.kit.errors import AppError, DatabaseUnavailable
+from parental.kit.errors import AppError, DatabaseUnavailable, ValidationErrorBody
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,45 @@ _HTTP_ERROR_NAMES = {
 }
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document has at ``request``'s path (HEAD with GET), or None
+    for a path it does not show: FastAPI makes one route per method, and Starlette's 405 names
+    only the first route's. Read from the document, as ``_larger_bodies`` is."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = "".join(
+                "[^/]+" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{[^}]+\})", path)
+            )
+            methods = {method.upper() for method in operations if method.upper() in _METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((re.compile(pattern), methods))
+        app.state.allowed_methods = table
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    literal = [methods for pattern, methods in table if pattern.pattern == re.escape(path)]
+    # As in OpenAPI, a path without templates wins over templated ones that match it too.
+    matched = literal or [methods for pattern, methods in table if pattern.fullmatch(path)]
+    return ", ".join(sorted(set().union(*matched))) or None
+
+
+_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     name = _HTTP_ERROR_NAMES.get(exc.status_code, "HTTPError")
-    return _error_response(
-        exc.status_code, {"error": name, "detail": str(exc.detail)}, dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return _error_response(exc.status_code, {"error": name, "detail": str(exc.detail)}, headers)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -103,6 +136,59 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in (SQLAlchemyError, ConnectionError, *DRIVER_UNREACHABLE):
         app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+def declare_request_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Show in ``spec`` the errors the handlers above answer for any route: a 422's body is
+    ``ValidationErrorBody`` (FastAPI declares its own ``HTTPValidationError``, which this app
+    never sends), a body that cannot be decoded at all is a 400 on every route taking one,
+    and no parameter is null (``_without_null``)."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    body = ValidationErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(body.pop("$defs", {}))
+    schemas[ValidationErrorBody.__name__] = body
+    validation = {"$ref": f"#/components/schemas/{ValidationErrorBody.__name__}"}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"]["content"] = {"application/json": {"schema": validation}}
+            if "requestBody" in operation:
+                _declare_unreadable_body(responses)
+            for parameter in operation.get("parameters", []):
+                _without_null(parameter.get("schema", {}))
+    for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's, now unused
+        if f'"#/components/schemas/{name}"' not in json.dumps(spec):
+            schemas.pop(name, None)
+    return spec
+
+
+_ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _declare_unreadable_body(responses: dict[str, Any]) -> None:
+    """The 400 of a body that cannot be decoded, beside a 400 of the route's own body."""
+    declared = responses.setdefault("400", {"description": "BadRequest"})
+    names = {name for name in declared.get("description", "").split(", ") if name}
+    declared["description"] = ", ".join(sorted(names | {"BadRequest"}))
+    content = declared.setdefault("content", {}).setdefault("application/json", {})
+    schema = content.get("schema")
+    if schema is None:
+        content["schema"] = _ERROR_BODY
+    elif schema != _ERROR_BODY and _ERROR_BODY not in schema.get("anyOf", ()):
+        content["schema"] = {"anyOf": [schema, _ERROR_BODY]}
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """A path, query or header parameter is a string or absent, never null: FastAPI declares
+    an optional one as ``anyOf [..., null]``, which a client could only send as "null"."""
+    kinds = [kind for kind in schema.get("anyOf", ()) if kind != {"type": "null"}]
+    if "anyOf" in schema and len(kinds) < len(schema["anyOf"]):
+        del schema["anyOf"]
+        if len(kinds) == 1:
+            schema.update(kinds[0])
+        else:
+            schema["anyOf"] = kinds
 
 
 LARGER_BODY = "x-max-body-bytes"

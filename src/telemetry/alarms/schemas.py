@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from parental.kit.wire import JsonAwareDatetime, JsonBool, JsonFloat, JsonInt
 from telemetry.alarms.imei import IMEI_PATTERN
 
 AlarmKind = Literal["sos", "low_battery", "device_silent", "sim_moved"]
@@ -15,9 +16,9 @@ CLIENT_ID_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
 class Position(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    accuracy_m: float = Field(gt=0, le=100_000, description="68% confidence radius, metres")
+    latitude: JsonFloat = Field(ge=-90, le=90)
+    longitude: JsonFloat = Field(ge=-180, le=180)
+    accuracy_m: JsonFloat = Field(gt=0, le=100_000, description="68% confidence radius, metres")
 
 
 class SosCreate(BaseModel):
@@ -27,7 +28,7 @@ class SosCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["sos"]
-    pressed_at: AwareDatetime = Field(description="When it was pressed, with its UTC offset")
+    pressed_at: JsonAwareDatetime = Field(description="When it was pressed, with its UTC offset")
     position: Position | None = None
     client_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=CLIENT_ID_PATTERN
@@ -59,8 +60,8 @@ class AlarmPage(BaseModel):
 class HeartbeatCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    battery_pct: int = Field(ge=0, le=100)
-    charging: bool
+    battery_pct: JsonInt = Field(ge=0, le=100)
+    charging: JsonBool
     app_version: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z.+_-]+$")
 
 
@@ -86,11 +87,11 @@ class AlarmSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    battery_threshold_pct: int = Field(ge=1, le=90)
-    silent_after_minutes: int = Field(ge=15, le=7 * 24 * 60)
-    low_battery_enabled: bool
-    device_silent_enabled: bool
-    sim_moved_enabled: bool
+    battery_threshold_pct: JsonInt = Field(ge=1, le=90)
+    silent_after_minutes: JsonInt = Field(ge=15, le=7 * 24 * 60)
+    low_battery_enabled: JsonBool
+    device_silent_enabled: JsonBool
+    sim_moved_enabled: JsonBool
 
 
 class AlarmSettingsRead(AlarmSettingsUpdate):

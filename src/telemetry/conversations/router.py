@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
+from parental.kit.paging import InvalidCursor
 from telemetry.conversations import alerts, reading, service
 from telemetry.conversations.classify import Label
 from telemetry.conversations.crypto import MessageCipher
@@ -145,7 +146,7 @@ def create_guardian_router(
         Label | None, Query(description="Only this label (the classifier's, never the text).")
     ]
 
-    @router.get("/children/{child_id}/message-alerts")
+    @router.get("/children/{child_id}/message-alerts", responses=error_responses(InvalidCursor))
     async def list_child_message_alerts(
         guardian: ViewerDep, limit: Limit = 20, cursor: Cursor = None, label: LabelFilter = None
     ) -> MessageAlertPage:
@@ -194,7 +195,7 @@ def create_guardian_router(
 
     @router.get(
         "/children/{child_id}/conversations/{conversation}/messages",
-        responses=error_responses(TranscriptsNotForThisAge, ConversationNotFound),
+        responses=error_responses(TranscriptsNotForThisAge, ConversationNotFound, InvalidCursor),
     )
     async def list_child_conversation_messages(
         conversation: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],

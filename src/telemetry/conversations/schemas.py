@@ -11,7 +11,9 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from parental.kit.wire import JsonAwareDatetime
 
 MAX_BATCH = 500
 MAX_TEXT = 4000
@@ -55,7 +57,7 @@ class MessageCreate(Request):
     text: str | None = Field(
         default=None, description=f"At most {MAX_TEXT} characters; none for an attachment only."
     )
-    sent_at: AwareDatetime
+    sent_at: JsonAwareDatetime
     attachment: Attachment | None = Field(
         default=None, description="The kind of attachment; its content is never sent."
     )

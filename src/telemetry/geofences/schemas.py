@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from parental.kit.wire import JsonFloat
 from telemetry.geofences.geometry import MAX_POLYGON_POINTS, MAX_RADIUS_M, MIN_RADIUS_M
 
 Weekday = Literal[0, 1, 2, 3, 4, 5, 6]
@@ -35,8 +36,8 @@ def _both() -> list[Notified]:
 
 
 class Position(Request):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+    latitude: JsonFloat = Field(ge=-90, le=90)
+    longitude: JsonFloat = Field(ge=-180, le=180)
 
 
 class CircleShape(Request):

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.cache import Cache
@@ -23,6 +22,7 @@ from parental.kit.errors import AppError, error_responses
 from parental.kit.events import Event
 from parental.kit.notices import Notices
 from parental.kit.paging import CursorQuery, InvalidCursor
+from parental.kit.wire import JsonAwareDatetime
 from telemetry.locations import positions, service
 from telemetry.locations.errors import InvalidPeriod
 from telemetry.locations.fast import viewed_details
@@ -238,9 +238,11 @@ def create_guardian_router(
         ] = 100,
         cursor: CursorQuery = None,
         since: Annotated[
-            AwareDatetime | None, Query(description="Fixes taken at or after this")
+            JsonAwareDatetime | None, Query(description="Fixes taken at or after this")
         ] = None,
-        until: Annotated[AwareDatetime | None, Query(description="Fixes taken before this")] = None,
+        until: Annotated[
+            JsonAwareDatetime | None, Query(description="Fixes taken before this")
+        ] = None,
         every: Annotated[
             int | None,
             Query(

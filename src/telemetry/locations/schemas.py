@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from parental.kit.wire import JsonAwareDatetime, JsonBool, JsonFloat, JsonInt
 from telemetry.locations.fix import FixSource
 
 MAX_BATCH = 1000
@@ -31,16 +32,16 @@ class DeviceSource(StrEnum):
 class FixCreate(Request):
     """One fix as the device agent recorded it, possibly long before it could send it."""
 
-    fixed_at: AwareDatetime = Field(description="When the fix was taken, with its UTC offset.")
-    latitude: float = Field(description="Degrees, WGS 84, -90..90.")
-    longitude: float = Field(description="Degrees, WGS 84, -180..180.")
-    accuracy_m: float = Field(description="Radius of 68% confidence, metres.")
+    fixed_at: JsonAwareDatetime = Field(description="When the fix was taken, with its UTC offset.")
+    latitude: JsonFloat = Field(description="Degrees, WGS 84, -90..90.")
+    longitude: JsonFloat = Field(description="Degrees, WGS 84, -180..180.")
+    accuracy_m: JsonFloat = Field(description="Radius of 68% confidence, metres.")
     source: DeviceSource = DeviceSource.GPS
-    altitude_m: float | None = None
-    speed_mps: float | None = Field(default=None, description="Metres a second, 0 or more.")
-    heading_deg: float | None = Field(default=None, description="Degrees from north, 0..360.")
-    battery_pct: int | None = Field(default=None, description="0..100.")
-    charging: bool | None = None
+    altitude_m: JsonFloat | None = None
+    speed_mps: JsonFloat | None = Field(default=None, description="Metres a second, 0 or more.")
+    heading_deg: JsonFloat | None = Field(default=None, description="Degrees from north, 0..360.")
+    battery_pct: JsonInt | None = Field(default=None, description="0..100.")
+    charging: JsonBool | None = None
     client_id: str | None = Field(
         default=None, max_length=64, description="The device's own id for the fix, echoed back."
     )

@@ -12,8 +12,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from parental.kit.wire import JsonAwareDatetime
 from telemetry.usage.policy import Category
 
 MAX_BATCH = 1000
@@ -34,8 +35,8 @@ class AppSessionCreate(Request):
         description="The app's name as the device shows it (a label: cut to 255 characters; "
         "an empty one leaves the name known before)."
     )
-    started_at: AwareDatetime = Field(description="When the app came to the front.")
-    ended_at: AwareDatetime = Field(
+    started_at: JsonAwareDatetime = Field(description="When the app came to the front.")
+    ended_at: JsonAwareDatetime = Field(
         description="When it left the front. Sent again with a later end (the session went "
         "on), the stored session is extended."
     )
@@ -48,8 +49,8 @@ class ScreenSessionCreate(Request):
     """The screen on (unlocked or not), from ``started_at`` to ``ended_at``."""
 
     kind: Literal["screen"]
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: JsonAwareDatetime
+    ended_at: JsonAwareDatetime
     client_id: str | None = Field(default=None, max_length=64)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.kit.errors import AppError, error_responses
@@ -41,6 +41,10 @@ from telemetry.conversations.lexicons.schemas import (
 )
 
 MAX_LEXICON_BYTES = 4 * 1024 * 1024  # the validator's limits allow lexicons past 1 MiB
+# Version numbers are an INTEGER column: a larger one is refused here (422), not sent to the
+# database, where it overflowed into a 500.
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, Path(ge=0, le=MAX_VERSION)]
 
 _INVALID: dict[int | str, dict[str, Any]] = {
     400: {"model": InvalidLexiconBody, "description": InvalidLexicon.__name__}
@@ -93,7 +97,7 @@ def create_router(
         staff: CuratorDep,
         limit: LimitQuery = DEFAULT_PAGE_SIZE,
         before: Annotated[
-            int | None, Query(ge=1, description="Versions older than this number.")
+            int | None, Query(ge=1, le=MAX_VERSION, description="Versions older than this number.")
         ] = None,
     ) -> LexiconVersionList:
         """Lexicon versions, drafts included, newest first, and the number in force."""
@@ -125,7 +129,7 @@ def create_router(
 
     @router.get("/versions/{number}", responses=error_responses(LexiconVersionNotFound))
     async def get_conversation_lexicon_version(
-        number: int, staff: CuratorDep
+        number: VersionNumber, staff: CuratorDep
     ) -> LexiconVersionRead:
         """One version with its lexicon: who made it, when, whether it is in force."""
         row = await service.get(staff.session, number)
@@ -141,7 +145,7 @@ def create_router(
         ),
     )
     async def create_conversation_lexicon_publication(
-        number: int, staff: CuratorDep
+        number: VersionNumber, staff: CuratorDep
     ) -> LexiconVersionRead:
         """Publish a draft: it is in force at once here, within a second in every process."""
         row = await service.publish(staff.session, number, actor=staff.actor, now=staff.now())
@@ -154,7 +158,7 @@ def create_router(
         responses=error_responses(LexiconVersionNotFound, LexiconNotPublished, LexiconUnchanged),
     )
     async def create_conversation_lexicon_rollback(
-        number: int, staff: CuratorDep
+        number: VersionNumber, staff: CuratorDep
     ) -> LexiconVersionRead:
         """Publish a new version with the content of published version ``number`` (0: the
         packaged default), and put it in force."""
@@ -164,12 +168,13 @@ def create_router(
 
     @router.get("/versions/{number}/diff", responses=error_responses(LexiconVersionNotFound))
     async def get_conversation_lexicon_diff(
-        number: int,
+        number: VersionNumber,
         staff: CuratorDep,
         base: Annotated[
             int | None,
             Query(
                 ge=0,
+                le=MAX_VERSION,
                 description="Compare with this version (0: the packaged default); "
                 "default: the previous number.",
             ),

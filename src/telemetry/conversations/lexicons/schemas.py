@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from parental.kit.wire import JsonInt
 from telemetry.conversations.schemas import MAX_TEXT
 
 State = Literal["draft", "in_force", "retired"]
@@ -98,7 +99,7 @@ class LexiconDiffRead(BaseModel):
 
 class LexiconExplain(_Request):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
-    version: int | None = Field(
+    version: JsonInt | None = Field(
         default=None,
         ge=0,
         description="A version (a draft too; 0: the packaged default); "

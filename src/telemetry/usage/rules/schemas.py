@@ -21,6 +21,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from parental.kit.wire import JsonBool, JsonInt
 from telemetry.usage.evaluate import Reason
 from telemetry.usage.policy import Category
 from telemetry.usage.service import valid_app
@@ -32,7 +33,7 @@ MAX_EXTRA_MINUTES = 240
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday: 0
-Minutes = Annotated[int, Field(ge=0, le=1440)]
+Minutes = Annotated[JsonInt, Field(ge=0, le=1440)]
 ClockTime = Annotated[
     str,
     Field(
@@ -101,7 +102,7 @@ class ScreenTimeRules(Request):
         "the phone, SMS and emergency calls allowed without being told.",
     )
     blocked: list[str] = Field(default_factory=list, max_length=MAX_APP_LIST)
-    notify_limit_reached: bool = Field(
+    notify_limit_reached: JsonBool = Field(
         default=True,
         description="Tell the guardians when an app, category or total limit runs out (once "
         "per limit and day).",
