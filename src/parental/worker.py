@@ -57,6 +57,7 @@ from parental.auth import repository as auth
 from parental.child_data.step_down import step_down_adults
 from parental.commands import audio as command_audio
 from parental.commands import service as device_commands
+from parental.console import sessions as console_sessions
 from parental.curation import source_egress
 from parental.devices import repository as devices
 from parental.families import repository as families
@@ -117,6 +118,7 @@ class PurgeReport:
     message_alerts: int = 0  # alerts on risky messages, raised message_alert_retention_days ago
     place_states: int = 0  # places whose state no fix within location_retention_days supports
     audit_events: int = 0  # the audit log's events, audit_retention_days old
+    console_sessions: int = 0  # curators' console sessions past their idle or absolute expiry
     published_files: int = 0  # snapshot and zone files, not rows: not in the total
 
     @property
@@ -147,6 +149,7 @@ class PurgeReport:
             + self.message_alerts
             + self.place_states
             + self.audit_events
+            + self.console_sessions
         )
 
 
@@ -235,6 +238,7 @@ async def purge_expired(runtime: Runtime) -> PurgeReport:
             audit_events=await audit.purge(
                 session, before=now - timedelta(days=settings.audit_retention_days)
             ),
+            console_sessions=await console_sessions.purge_expired(session, now=now),
         )
         await device_commands.sweep_expired(session, now=now)
     report = replace(report, published_files=await prune_published_files(runtime))
