@@ -31,7 +31,7 @@ openapi: $(STAMP)
 # Re-pin every dependency to what resolves today (run after changing pyproject.toml).
 constraints:
 	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
-	.venv-pin/bin/pip install --quiet -e '.[dev]'
+	.venv-pin/bin/pip install --quiet -e '.[dev,load]'
 	.venv-pin/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .venv-pin
 
