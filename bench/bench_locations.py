@@ -2,7 +2,7 @@
 
 Run: DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test \\
      REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/bench_locations.py
-     [--children 200] [--seconds 10] [--workers 2]      (needs ``wrk``: apt-get install wrk)
+     [--children 200] [--seconds 10] [--workers 2] [--zigzag]   (needs ``wrk``: apt-get install wrk)
 
 It creates a database of its own (``bench_locations`` on the same server), migrates it and
 builds ``--children`` families through the API in-process (guardian, child on a child SIM,
@@ -14,7 +14,10 @@ paired device, three places to watch), then measures, in one run:
   ``INSERT ... SELECT unnest(...) ON CONFLICT DO NOTHING`` in batches of 100, 8 connections;
 - ingestion through the HTTP API: ``parental serve``-like uvicorn with ``--workers``, wrk
   posting batches of 100 new fixes per request for the children's devices in turn (validated,
-  stored, geofences evaluated, the latest position updated);
+  stored, geofences evaluated, the latest position updated). Each batch walks the child out
+  of a place (the next one back in): one enter or exit a batch, with its notification, which
+  at a fix a minute is still several times what a child does; ``--zigzag`` crosses the border
+  about ten times a batch instead;
 - latest-position reads: ``GET /v1/children/{id}/location`` on one worker, wrk with the
   guardians' tokens in turn, requests per second and latency percentiles.
 """
@@ -218,11 +221,19 @@ request = function()
   local parts = {}
   for j = 0, 99 do
     local t = base + round * 100 + j
+    local lat
+    if %(zigzag)s then
+      -- across the border of the first place and back, about ten times a batch
+      lat = 43.2389 + ((j %% 20) - 10) * 0.0004
+    else
+      -- a walk out of the first place (and back in on the next batch): one crossing a batch
+      local step = (round %% 2 == 0) and j or (99 - j)
+      lat = 43.2389 + step * 0.00008
+    end
     parts[#parts + 1] = string.format(
       '{"fixed_at":"%%s","latitude":%%.6f,"longitude":%%.6f,"accuracy_m":12,' ..
       '"battery_pct":80,"charging":false}',
-      os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", t),
-      43.2389 + ((j %% 20) - 10) * 0.0004, 76.8897 + ((j %% 7) - 3) * 0.0004)
+      os.date("!%%Y-%%m-%%dT%%H:%%M:%%SZ", t), lat, 76.8897 + ((j %% 7) - 3) * 0.0004)
   end
   local body = '{"fixes":[' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "/v1/device/locations",
@@ -273,6 +284,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument(
+        "--zigzag",
+        action="store_true",
+        help="each batch crosses a place's border about ten times (a stress case) instead of once",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -295,10 +311,12 @@ def main() -> None:
         # Warm-up, as for reads: each device's first upload goes through the full route, which
         # leaves the grant its later uploads are checked by (steady state is what is measured).
         base = int((datetime.now(UTC) - timedelta(days=25)).timestamp())
-        script = INGEST % {"devices": lua([d for _, _, d in world]), "base": base}
+        zigzag = "true" if args.zigzag else "false"
+        devices = lua([d for _, _, d in world])
+        script = INGEST % {"devices": devices, "base": base, "zigzag": zigzag}
         wrk(f"http://127.0.0.1:{port}", script, 3, 4 * args.workers)
         base = int((datetime.now(UTC) - timedelta(days=20)).timestamp())
-        script = INGEST % {"devices": lua([d for _, _, d in world]), "base": base}
+        script = INGEST % {"devices": devices, "base": base, "zigzag": zigzag}
         out = wrk(f"http://127.0.0.1:{port}", script, args.seconds, 4 * args.workers)
         ingest = requests_per_second(out) * 100
     finally:
