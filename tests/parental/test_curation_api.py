@@ -146,8 +146,10 @@ async def test_sources(client: httpx.AsyncClient, staff: dict[str, str]) -> None
         url="https://lists.test/phishing.txt",
         refresh_interval_seconds=3600,
         auto_publish=True,
+        licence=" CC BY-SA 4.0 ",
     )
     assert feed["refresh_status"] is None
+    assert feed["licence"] == "CC BY-SA 4.0"
     assert (feed["draft_entries"], feed["published"], feed["auto_publish"]) == (0, False, True)
     await error(
         client.post(
@@ -189,6 +191,12 @@ async def test_sources(client: httpx.AsyncClient, staff: dict[str, str]) -> None
     assert (await ok(client.get(url, headers=staff)))["name"] == "phish"
     listed = await ok(client.get(f"{API}/sources", headers=staff))
     assert [s["name"] for s in listed["items"]] == ["phish"]
+    relicensed = await ok(client.patch(url, headers=staff, json={"licence": "GPL-3.0"}))
+    assert relicensed["licence"] == "GPL-3.0"
+    assert (await ok(client.patch(url, headers=staff, json={"licence": None})))["licence"] is None
+    await error(
+        client.patch(url, headers=staff, json={"licence": "x" * 201}), 422, "ValidationError"
+    )
 
     for method, path in (
         ("GET", ""),
@@ -209,13 +217,15 @@ async def test_sources(client: httpx.AsyncClient, staff: dict[str, str]) -> None
     assert sorted(e["action"] for e in events) == [
         "curation.source_created",
         "curation.source_deleted",
-        "curation.source_updated",
+        *["curation.source_updated"] * 3,
     ]
-    updated = next(e for e in events if e["action"] == "curation.source_updated")
-    assert (updated["subject_id"], updated["details"]) == (
-        feed["id"],
+    updates = [e for e in events if e["action"] == "curation.source_updated"]
+    assert {e["subject_id"] for e in updates} == {feed["id"]}
+    assert sorted((e["details"] for e in updates), key=str) == [
+        {"licence": "GPL-3.0"},
+        {"licence": None},
         {"name": "phish", "enabled": False},
-    )
+    ]
 
 
 async def test_import_answers_the_report_and_bad_lists_change_nothing(

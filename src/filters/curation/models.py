@@ -51,6 +51,8 @@ class Source(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A refresh that changed the rules publishes them at once (feeds such as malware lists).
     auto_publish: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The list's licence as its publisher states it (for the curators and attributions).
+    licence: Mapped[str | None] = mapped_column(String(200))
 
 
 class Import(Base):

@@ -92,6 +92,13 @@ class CategoryList(BaseModel):
     items: list[CategoryRead]
 
 
+Licence = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(description="The list's licence as its publisher states it, e.g. CC BY-SA 4.0."),
+]
+
+
 class SourceCreate(_Request):
     name: Name
     category: str = Field(max_length=40, description="The category's key.")
@@ -110,6 +117,7 @@ class SourceCreate(_Request):
         default=False, description="URL sources: a refresh that changed the rules publishes them."
     )
     enabled: bool = True
+    licence: Licence | None = None
 
 
 class SourceUpdate(_Request):
@@ -122,6 +130,7 @@ class SourceUpdate(_Request):
     plain_names: PlainNames | None = None
     refresh_interval_seconds: Interval | None = None
     auto_publish: bool | None = None
+    licence: Licence | None = None
 
 
 class Rejected(BaseModel):
@@ -168,6 +177,7 @@ class SourceRead(BaseModel):
     plain_names: PlainNames
     enabled: bool
     auto_publish: bool
+    licence: str | None
     refresh_interval_seconds: int | None
     next_refresh_at: datetime | None
     last_checked_at: datetime | None

@@ -60,6 +60,7 @@ async def create_source(
     enabled: bool = True,
     refresh_interval_seconds: int | None = None,
     auto_publish: bool = False,
+    licence: str | None = None,
 ) -> Source:
     """A new, empty source; a URL source with an interval is due for its first fetch at once."""
     if await repository.source_by_name(session, name) is not None:
@@ -79,6 +80,7 @@ async def create_source(
         refresh_interval_seconds=refresh_interval_seconds,
         next_refresh_at=now if refresh_interval_seconds is not None else None,
         auto_publish=auto_publish,
+        licence=licence,
     )
     await repository.add(session, source)
     return source

@@ -86,6 +86,7 @@ async def _reads(session: AsyncSession, rows: list[Source]) -> list[SourceRead]:
             plain_names="exact" if s.domains_scope == "exact" else "subtree",
             enabled=s.enabled,
             auto_publish=s.auto_publish,
+            licence=s.licence,
             refresh_interval_seconds=s.refresh_interval_seconds,
             next_refresh_at=s.next_refresh_at,
             last_checked_at=s.last_checked_at,
@@ -128,6 +129,7 @@ async def create(
         enabled=body.enabled,
         refresh_interval_seconds=body.refresh_interval_seconds,
         auto_publish=body.auto_publish,
+        licence=body.licence,
     )
 
 
@@ -177,6 +179,8 @@ async def update(
         source.refresh_interval_seconds = changed["refresh_interval_seconds"] = interval
     if body.auto_publish is not None and body.auto_publish != source.auto_publish:
         source.auto_publish = changed["auto_publish"] = body.auto_publish
+    if "licence" in given and body.licence != source.licence:
+        source.licence = changed["licence"] = body.licence
     if is_url and changed.keys() & {"url", "refresh_interval_seconds", "enabled"}:
         source.next_refresh_at = _next_refresh(source, now, again="url" in changed)
     await session.flush()

@@ -75,6 +75,7 @@ async def add_source(
             "format": field(form, "format"),
             "refresh_interval_seconds": _interval(form) if url else None,
             "auto_publish": field(form, "auto_publish") == "on",
+            "licence": field(form, "licence"),
         }
     )
     staff = actions.curator(session, signed.staff, runtime, ip)
@@ -114,12 +115,14 @@ async def update_source(
     runtime: RuntimeDep,
     ip: ClientIP,
 ) -> Response:
-    """Change the format, schedule, enabled state or auto-publishing."""
+    """Change the format, licence, schedule, enabled state or auto-publishing."""
     row = await sources.get(session, source_id)
     changes: dict[str, object] = {
         "enabled": field(form, "enabled") == "on",
         "format": field(form, "format"),
     }
+    if "licence" in form:
+        changes["licence"] = field(form, "licence")  # empty: none stated
     if row.kind == "url":
         changes["refresh_interval_seconds"] = _interval(form)
         changes["auto_publish"] = field(form, "auto_publish") == "on"
