@@ -247,8 +247,10 @@ async def list_filter_reports(
     ] = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
+    order: reading.QueueOrder = "most_reported",
 ) -> ReportPage:
-    """The review queue: the most-reported first, then the oldest."""
+    """The review queue: the most-reported first, then the oldest (``order=oldest``: the
+    oldest first)."""
     return await reading.queue_page(
         session,
         limit=limit,
@@ -256,6 +258,7 @@ async def list_filter_reports(
         status=None if status_ == "any" else status_,
         kind=kind,
         category=category,
+        order=order,
     )
 
 

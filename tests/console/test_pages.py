@@ -194,6 +194,7 @@ async def test_the_review_queue_accepts_rejects_and_decides_in_bulk(
     await _file(client, "should_be_blocked", "two.test")
     queue = await _page(client, "/reports")
     assert queue.count('<article class="card report"') == 4
+    assert '<option value="oldest" selected>oldest first</option>' in queue  # the default
     assert "block page" in queue
     assert "social, source social" in queue
 
@@ -252,7 +253,15 @@ async def test_the_review_queue_accepts_rejects_and_decides_in_bulk(
 async def test_sources_are_added_configured_and_imported_through_the_api(
     client: httpx.AsyncClient, runtime: Runtime, console: str
 ) -> None:
-    added = await _post(client, "/sources", console, name="Local list", category="adult", format="")
+    added = await _post(
+        client,
+        "/sources",
+        console,
+        name="Local list",
+        category="adult",
+        format="",
+        licence="CC BY-NC-SA 4.0",
+    )
     path = added.headers["location"].split("?")[0].removeprefix("/console")
     uploaded = await client.post(
         f"/console{path}/import",
@@ -283,6 +292,7 @@ async def test_sources_are_added_configured_and_imported_through_the_api(
     assert "1 rejected" in page
     assert "not a name" in page
     assert "<option selected>hosts</option>" in page
+    assert "licence CC BY-NC-SA 4.0" in page
     assert bad.status_code == 400
     assert "InvalidList" in bad.text
     assert "InvalidList" in no_file.text

@@ -375,6 +375,17 @@ async def test_the_queue_is_filtered_and_paged(
         "casino.test",
     ]
     assert second.json()["next_cursor"] is None
+    oldest = await client.get("/admin/v1/filter-reports?limit=1&order=oldest", headers=staff)
+    then = await client.get(
+        "/admin/v1/filter-reports",
+        params={"limit": 1, "order": "oldest", "cursor": oldest.json()["next_cursor"]},
+        headers=staff,
+    )
+    assert [r["target"] for r in oldest.json()["items"] + then.json()["items"]] == [
+        "casino.test",
+        "pills.test",
+    ]
+    assert then.json()["next_cursor"] is None
     wanted = await items(client, "/admin/v1/filter-reports?kind=should_be_blocked", staff)
     assert [r["target"] for r in wanted] == ["casino.test"]
     assert await items(client, "/admin/v1/filter-reports?category=gambling", staff) == []

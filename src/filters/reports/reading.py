@@ -7,7 +7,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,8 +150,10 @@ async def queue_page(
     status: str | None = "open",
     kind: str | None = None,
     category: str | None = None,
+    order: QueueOrder = "most_reported",
 ) -> ReportPage:
-    """A page of the queue: the most-reported first, and among equals the oldest first."""
+    """A page of the queue: the most-reported first, and among equals the oldest first; or
+    (``order="oldest"``) the oldest first. A cursor serves the order it was made for."""
     rows = await repository.queue(
         session,
         limit=limit + 1,
@@ -159,6 +161,7 @@ async def queue_page(
         status=status,
         kind=kind,
         category=category,
+        oldest_first=order == "oldest",
     )
     page = rows[:limit]
     last = page[-1] if len(rows) > limit else None
@@ -166,6 +169,9 @@ async def queue_page(
         items=[report_read(r) for r in page],
         next_cursor=_encode_queue_cursor(last) if last else None,
     )
+
+
+QueueOrder = Literal["most_reported", "oldest"]
 
 
 def _encode_queue_cursor(report: FilterReport) -> str:

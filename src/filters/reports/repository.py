@@ -117,8 +117,9 @@ async def queue(
     status: str | None,
     kind: str | None,
     category: str | None,
+    oldest_first: bool = False,
 ) -> list[FilterReport]:
-    """Reports, most-reported first, then oldest first."""
+    """Reports, most-reported first, then oldest first (``oldest_first``: oldest first)."""
     query = select(FilterReport)
     if status is not None:
         query = query.where(FilterReport.status == status)
@@ -126,6 +127,17 @@ async def queue(
         query = query.where(FilterReport.kind == kind)
     if category is not None:
         query = query.where(FilterReport.verdict_category == category)
+    if oldest_first:
+        if after is not None:
+            _, at, row_id = after
+            query = query.where(
+                or_(
+                    FilterReport.created_at > at,
+                    and_(FilterReport.created_at == at, FilterReport.id > row_id),
+                )
+            )
+        query = query.order_by(FilterReport.created_at, FilterReport.id).limit(limit)
+        return list((await session.scalars(query)).all())
     if after is not None:
         count, at, row_id = after
         query = query.where(

@@ -36,15 +36,18 @@ async def show_reports(
     runtime: RuntimeDep,
     status: Literal["open", "accepted", "rejected", "any"] = "open",
     kind: Literal["wrongly_blocked", "should_be_blocked", ""] = "",
+    order: reading.QueueOrder = "oldest",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """The queue: most-reported first, then oldest, each with its verdict and notes."""
+    """The queue: oldest first (or the most-reported first), each with its verdict and
+    notes."""
     page = await reading.queue_page(
         session,
         limit=DEFAULT_PAGE_SIZE,
         cursor=cursor or None,
         status=None if status == "any" else status,
         kind=kind or None,
+        order=order,
     )
     details = [
         await reading.detail(session, await reports.get(session, item.id)) for item in page.items
@@ -55,7 +58,7 @@ async def show_reports(
         {
             "reports": details,
             "next_cursor": page.next_cursor,
-            "filters": {"status": status, "kind": kind},
+            "filters": {"status": status, "kind": kind, "order": order},
             "categories": await categories.list_categories(session, now=runtime.clock.now()),
         },
     )
