@@ -251,3 +251,29 @@ async def test_a_group_reads_the_places_and_device_statuses_of_all_its_uploads_a
     # left the place; the second's fixes are older (sent late) and cannot make a transition.
     left = [[type(e).__name__ for e in r.events] for r in results]
     assert left == [["PlaceLeft"], [], ["PlaceLeft"], []]
+
+
+async def test_an_upload_does_not_wait_for_a_slow_group_while_another_may_run(
+    runtime: Runtime, clock: FrozenClock, family: FamilyWorld, other_family: FamilyWorld
+) -> None:
+    if runtime.is_embedded_sqlite:
+        pytest.skip("SQLite serialises writing transactions itself")
+    groups = UploadGroups(lambda: transaction(runtime.sessions), now=clock.now, max_concurrent=2)
+    begun, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(session: AsyncSession, events: Sequence[Event]) -> None:
+        begun.set()
+        await release.wait()
+
+    slow = asyncio.create_task(
+        groups.store(upload_of(runtime, family, clock, range(0, 2)), keep_events=hold)
+    )
+    await begun.wait()
+    quick = await groups.store(
+        upload_of(runtime, other_family, clock, range(0, 1)), keep_events=_ignore
+    )  # stored and committed while the first group still holds its transaction open
+    assert quick.result.accepted == 1
+    assert not slow.done()
+    release.set()
+    assert (await slow).result.accepted == 2
+    assert groups.groups == 2

@@ -2,10 +2,10 @@
 
 A child's device sends its fixes in batches all day, and what an upload costs the database is
 mostly per transaction and per statement (BEGIN, the insert, COMMIT and its flush to disk),
-not per fix. Uploads that arrive while a group is being stored wait for it and go together in
-the next: one transaction, all their fixes in one insert (``service.ingest_many``), then each
-upload's listeners. There is no timer: a lone upload waits for its own transaction only, and a
-busy process stores larger groups.
+not per fix. A process stores a few groups at once; uploads that arrive while all of them
+are being stored wait and go together in the next: one transaction, all their fixes in one
+insert (``service.ingest_many``), then each upload's listeners. There is no timer: a lone
+upload waits for its own transaction only, and a busy process stores larger groups.
 
 Each upload still gets its own answer, exactly as if stored alone. When a group's transaction
 fails, nothing of it is kept, and each of its uploads is stored again alone (uploads are
@@ -31,6 +31,9 @@ from telemetry.locations.service import Stored, Upload, ingest_many
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 16
+# Groups in flight at once: each holds a connection and its children's rows until it commits,
+# so a slow commit does not hold up every upload of the process.
+MAX_CONCURRENT = 4
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 KeepEvents = Callable[[AsyncSession, Sequence[Event]], Awaitable[object]]
@@ -44,17 +47,25 @@ class _Waiting:
 
 
 class UploadGroups:
-    """Stores uploads in groups, one group at a time per process. ``transaction`` opens a
-    session in a transaction that commits when its block ends; ``now`` is the clock."""
+    """Stores uploads in groups, up to ``max_concurrent`` groups at a time per process (an
+    upload that finds one free does not wait for another group's commit; only when all are
+    busy do uploads gather for the next). ``transaction`` opens a session in a transaction
+    that commits when its block ends; ``now`` is the clock."""
 
     def __init__(
-        self, transaction: Transaction, *, now: Callable[[], datetime], max_group: int = MAX_GROUP
+        self,
+        transaction: Transaction,
+        *,
+        now: Callable[[], datetime],
+        max_group: int = MAX_GROUP,
+        max_concurrent: int = MAX_CONCURRENT,
     ) -> None:
         self._transaction = transaction
         self._now = now
         self._max_group = max_group
+        self._max_concurrent = max_concurrent
         self._waiting: list[_Waiting] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.groups = 0  # transactions that stored a group, for tests and benchmarks
 
     async def store(self, upload: Upload, *, keep_events: KeepEvents) -> Stored:
@@ -62,8 +73,10 @@ class UploadGroups:
         transaction; returns once that transaction has committed."""
         done: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(upload, keep_events, done))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
+        if len(self._tasks) < self._max_concurrent:
+            task = asyncio.create_task(self._run())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await done
 
     async def _run(self) -> None:
@@ -101,8 +114,7 @@ class UploadGroups:
 
     async def close(self) -> None:
         """Wait for the uploads already handed over to be stored."""
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def _settle(
