@@ -49,12 +49,11 @@ from parental.kit.metrics import process_exited
 from parental.kit.observe import ObservedRequests
 from parental.lexicons import conversation_lexicon_router
 from parental.lines.router import router as carrier_router
+from parental.location_fast import fast_location_backend, fast_upload_backend
 from parental.locations import (
     carrier_locations_router,
     child_locations_router,
     device_locations_router,
-    fast_location_backend,
-    fast_upload_backend,
 )
 from parental.notifications.inbox_router import router as inbox_router
 from parental.notifications.notify import subscribe as subscribe_notifications

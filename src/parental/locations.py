@@ -20,10 +20,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Scope
 
 from parental.alarms import fix_listener as alarm_listener
-from parental.audit import service as audit
 from parental.auth import service as auth
 from parental.auth.dependencies import BearerCredentials, CurrentAccount
 from parental.auth.errors import InvalidAccessToken
@@ -33,7 +31,6 @@ from parental.children import service as children
 from parental.children.acting import ChildGuardian
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.children.grants import ReadGrant
 from parental.children.models import Child
 from parental.children.monitoring import Monitoring
 from parental.consent import service as consent
@@ -56,7 +53,6 @@ from parental.notifications.notify import notify
 from parental.places import place_tracker
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
-from telemetry.locations import stream
 from telemetry.locations.fix import FixListener
 from telemetry.locations.router import (
     Ignored,
@@ -64,8 +60,7 @@ from telemetry.locations.router import (
     create_device_router,
     create_guardian_router,
 )
-from telemetry.locations.schemas import FixCreate
-from telemetry.locations.service import Outlets, Policy, Stored, Upload
+from telemetry.locations.service import Outlets, Policy
 
 
 def fix_listeners(runtime: Runtime, *, timezone: str | None = None) -> list[FixListener]:
@@ -269,140 +264,6 @@ async def guardian_viewer(
         now=now,
     )
     return GuardianViewer(session, runtime, child, account, ip)
-
-
-@dataclass
-class GrantedViewer:
-    """The fast path's ``Audit``: a guardian vouched for by a read grant."""
-
-    runtime: Runtime
-    grant: ReadGrant
-    ip: str
-
-    @property
-    def check_key(self) -> str:
-        return grants.access_key(self.grant.child_id)
-
-    def holds(self, value: bytes | None) -> bool:
-        return self.grant.holds(value)
-
-    async def viewed(self, action: str, details: dict[str, Any]) -> None:
-        await self.runtime.audit.record(
-            at=self.runtime.clock.now(),
-            action=action,
-            actor=audit.Actor("guardian", str(self.grant.account_id)),
-            family_id=self.grant.family_id,
-            child_id=self.grant.child_id,
-            subject_type="child",
-            subject_id=self.grant.child_id,
-            child_visible=True,
-            ip=self.ip,
-            details=details,
-        )
-
-
-@dataclass
-class FastLocations:
-    """The fast path's ``Backend``: read grants, the cache, and the audit writer."""
-
-    runtime: Runtime
-
-    @property
-    def cache(self) -> Cache:
-        return self.runtime.cache
-
-    @property
-    def policy(self) -> Policy:
-        return location_policy(self.runtime.settings)
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
-    def viewer(
-        self, scope: Scope, token: str, child_id: uuid.UUID, now: datetime
-    ) -> GrantedViewer | None:
-        grant = self.runtime.grants.get(token, child_id, now)
-        if grant is None:
-            return None
-        client = scope.get("client")
-        return GrantedViewer(self.runtime, grant, client[0] if client else "unknown")
-
-
-@dataclass
-class GrantedDevice:
-    """The upload fast path's ``Device``: a child's device vouched for by its grant."""
-
-    runtime: Runtime
-    grant: ReadGrant
-
-    @property
-    def check_key(self) -> str:
-        return grants.access_key(self.grant.child_id)
-
-    def holds(self, value: bytes | None) -> bool:
-        return self.grant.holds(value)
-
-    @property
-    def watched_key(self) -> str:
-        return stream.watched_key(self.grant.child_id)
-
-    @property
-    def outlets(self) -> Outlets:
-        return Outlets(self.runtime.cache, self.runtime.notices, self.runtime.bus)
-
-    @property
-    def cache_seconds(self) -> int:
-        return self.runtime.settings.location_latest_cache_seconds
-
-    async def admit(self) -> None:
-        await self.runtime.limiter.hit(upload_rule(self.runtime.settings), str(self.device_id))
-
-    @property
-    def device_id(self) -> uuid.UUID:
-        return self.grant.account_id
-
-    async def store(self, fixes: Sequence[FixCreate]) -> Stored:
-        runtime = self.runtime
-        upload = Upload(
-            self.grant.child_id,
-            self.device_id,
-            fixes,
-            location_policy(runtime.settings).limits(carrier=False),
-            fix_listeners(runtime, timezone=self.grant.timezone),
-        )
-
-        async def keep_events(session: AsyncSession, events: Sequence[Event]) -> None:
-            await notify(session, runtime, events)
-
-        return await runtime.uploads.store(upload, keep_events=keep_events)
-
-
-@dataclass
-class FastUploads:
-    """The upload fast path's ``Backend``: device grants and the cache."""
-
-    runtime: Runtime
-
-    @property
-    def cache(self) -> Cache:
-        return self.runtime.cache
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
-
-    def device(self, token: str, now: datetime) -> GrantedDevice | None:
-        grant = self.runtime.grants.get_device(token, now)
-        return GrantedDevice(self.runtime, grant) if grant is not None else None
-
-
-def fast_upload_backend(scope: Scope) -> FastUploads | None:
-    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
-    return FastUploads(runtime) if runtime is not None else None
-
-
-def fast_location_backend(scope: Scope) -> FastLocations | None:
-    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
-    return FastLocations(runtime) if runtime is not None else None
 
 
 def device_locations_router() -> APIRouter:
