@@ -1,4 +1,9 @@
-"""Dependencies every router shares, as ``Annotated`` aliases."""
+"""Dependencies every router shares, as ``Annotated`` aliases.
+
+Every dependency is ``async def``, even one that awaits nothing: FastAPI runs a plain ``def``
+in its thread pool, a hand-off to another thread and back for each request, which on a busy
+machine waits for the scheduler each way (``tests/test_no_thread_pool.py`` keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -48,19 +53,19 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 
-def get_settings(runtime: RuntimeDep) -> ParentalSettings:
+async def get_settings(runtime: RuntimeDep) -> ParentalSettings:
     return runtime.settings
 
 
-def get_limiter(runtime: RuntimeDep) -> RateLimiter:
+async def get_limiter(runtime: RuntimeDep) -> RateLimiter:
     return runtime.limiter
 
 
-def get_client_ip(request: Request) -> str:
+async def get_client_ip(request: Request) -> str:
     """The caller's address as the server sees it (uvicorn applies trusted proxy headers)."""
     return request.client.host if request.client else "unknown"
 

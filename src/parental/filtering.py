@@ -172,15 +172,15 @@ def fast_backend(scope: Scope) -> FastBackend | None:
     return FastBackend(runtime) if runtime is not None else None
 
 
-def snapshot_store(runtime: RuntimeDep) -> SnapshotStore:
+async def snapshot_store(runtime: RuntimeDep) -> SnapshotStore:
     return runtime.snapshots
 
 
-def clock_now(runtime: RuntimeDep) -> datetime:
+async def clock_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
 
-def activity_recorder(runtime: RuntimeDep) -> ActivityRecorder:
+async def activity_recorder(runtime: RuntimeDep) -> ActivityRecorder:
     return runtime.activity
 
 

@@ -72,7 +72,7 @@ async def zone_caller(
         raise InvalidZoneCaller() from exc
 
 
-def zone_context(session: SessionDep, runtime: RuntimeDep) -> ZoneContext:
+async def zone_context(session: SessionDep, runtime: RuntimeDep) -> ZoneContext:
     return ZoneContext(
         session, runtime_zone_cache(runtime), zone_options(runtime), runtime.clock.now()
     )

@@ -6,7 +6,7 @@ which child, if any, the verdicts are counted for."""
 # their annotations name its local dependencies, which FastAPI must see as objects.
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
@@ -37,12 +37,16 @@ class ProfileSource(Protocol):
     async def subject(self, profile_id: str | None) -> Subject: ...
 
 
+async def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_router(
     *,
     caller: Callable[..., Any],
-    store: Callable[..., SnapshotStore],
-    recorder: Callable[..., ActivityRecorder],
-    now: Callable[..., datetime] = lambda: datetime.now(UTC),
+    store: Callable[..., Awaitable[SnapshotStore]],
+    recorder: Callable[..., Awaitable[ActivityRecorder]],
+    now: Callable[..., Awaitable[datetime]] = _utc_now,
     caller_errors: tuple[type[Any], ...] = (),
 ) -> APIRouter:
     router = APIRouter(

@@ -6,7 +6,7 @@ the session, the zone cache, the options and the time."""
 # their annotations name its local dependencies, which FastAPI must see as objects.
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -50,7 +50,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 def create_router(
     *,
     caller: Callable[..., Any],
-    context: Callable[..., ZoneContext],
+    context: Callable[..., Awaitable[ZoneContext]],
     caller_errors: tuple[type[Any], ...] = (),
 ) -> APIRouter:
     router = APIRouter(tags=["filter"], responses=error_responses(*caller_errors))

@@ -71,7 +71,7 @@ class AppsEditor(ChildCaller, Protocol):
         ...
 
 
-def checked_app(
+async def checked_app(
     app: Annotated[str, Path(description="Android package or iOS bundle id.")],
 ) -> str:
     """The app id in the path, if usage uploads would take it (422 otherwise)."""
