@@ -43,6 +43,7 @@ from parental.filter_reports import router as filter_reports_router
 from parental.filtering import fast_backend, filter_check_router, profile_router
 from parental.health.metrics import router as metrics_router
 from parental.health.router import router as health_router
+from parental.kit import heap
 from parental.kit.headers import CONSOLE_CSP, DOCS_CSP, SecurityHeaders
 from parental.kit.http import BodySizeLimit, declare_request_errors, install_error_handlers
 from parental.kit.metrics import process_exited
@@ -162,6 +163,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             # list refreshes, alarm timers); with PostgreSQL, `parental worker` does them.
             tasks.append(asyncio.create_task(run_forever(rt)))
         app.state.background = tasks
+        if owned:
+            heap.settle()  # a server process (tests and benchmarks bring their own runtime)
         try:
             yield
         finally:

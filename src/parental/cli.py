@@ -20,6 +20,7 @@ from parental.conversations import rekey_all
 from parental.demo import DemoCredentials, seed_demo
 from parental.dns import serve_forever as serve_dns_forever
 from parental.filters_cli import filters_app
+from parental.kit import heap
 from parental.kit.db import transaction
 from parental.kit.metrics import serve_metrics
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
@@ -123,9 +124,12 @@ def worker(
         if pushed.claimed:
             typer.echo(f"push: {pushed.sent} sent, {pushed.retried} retry, {pushed.failed} failed")
     else:
-        run_with_runtime(
-            lambda rt: run_forever(rt, interval_seconds=interval, timer_seconds=timers)
-        )
+
+        async def forever(rt: Runtime) -> None:
+            heap.settle()
+            await run_forever(rt, interval_seconds=interval, timer_seconds=timers)
+
+        run_with_runtime(forever)
 
 
 @messages_app.command("rekey")

@@ -27,6 +27,7 @@ from filters.dns.server_metrics import server_metrics
 from filters.dns.upstream import Upstream, parse_address
 from filters.rpz.transfer_server import TransferServer, networks
 from parental.filter_activity import run_flusher
+from parental.kit import heap
 from parental.lines.identity import LineIdentity
 from parental.notifications.notify import subscribe as subscribe_notifications
 from parental.rpz import category_zones
@@ -149,4 +150,5 @@ async def serve_forever(runtime: Runtime, *, host: str | None, port: int | None)
     subscribe_notifications(runtime)  # a page blocked for self-harm tells the guardians
     async with dns_front_end(runtime, host=host, port=port) as server:
         log.info("DNS front end on %s port %s", host or runtime.settings.dns_host, server.port)
+        heap.settle()
         await stop.wait()
