@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from filters.activity.querylog import QueryLogSampler
 from filters.activity.recorder import ActivityRecorder
 from filters.check.fast import SubjectCache
+from filters.curation.progress import ImportTasks
 from filters.engine.store import SnapshotStore
 from parental.audit.writer import AuditWriter
 from parental.children.grants import ReadGrants
@@ -45,6 +46,7 @@ class Runtime:
     audit: AuditWriter = field(init=False)
     uploads: UploadGroups = field(init=False)
     push: PushSender = field(init=False)
+    imports: ImportTasks = field(init=False)  # list imports started from the console
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(
@@ -61,6 +63,7 @@ class Runtime:
             lambda: transaction(self.sessions), now=lambda: self.clock.now()
         )
         self.push = PushSender(self.settings)
+        self.imports = ImportTasks()
         # Commits that wrote notifications wake the dispatchers and the inbox streams.
         live.bind(self.sessions, lambda: self.notices)
 
@@ -73,6 +76,7 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
+        await self.imports.close()  # first: they record their interruption in the database
         await self.uploads.close()
         await self.audit.close()
         await self.push.close()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -197,3 +199,114 @@ async def test_a_curator_blocks_a_reported_name_publishes_and_rolls_back(
     await expect(page).to_have_url(re.compile(r"/console/sign-in"))
     assert problems == []  # no CSP violation or script error in the browser's console
     await context.close()
+
+
+class SlowList:
+    """A list server on 127.0.0.1 that holds its answer until released: the import stays in
+    its fetching phase, with its progress on the page, for as long as the test needs."""
+
+    def __init__(self, body: bytes) -> None:
+        self.release = threading.Event()
+        slow = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                slow.release.wait(10)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/list.txt"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def fetching_server(
+    kit_settings: KitSettings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Worker]:
+    """``server``, allowed to fetch lists from loopback addresses (the slow list's)."""
+    monkeypatch.setenv("PARENTAL_CURATION_SOURCE_PRIVATE_NETWORKS", '["127.0.0.0/8"]')
+    worker = Worker(kit_settings.data_dir, database_url)
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+async def test_a_curator_watches_an_import_run_then_reads_its_report(
+    fetching_server: Worker, runtime: Runtime, browser: Browser, screenshots: Path, tmp_path: Path
+) -> None:
+    staff = await create_staff(runtime)
+    assert staff is not None
+    lines = 3000
+    listed = "".join(f"0.0.0.0 host-{n}.test\n" for n in range(lines)).encode()
+    slow = SlowList(listed)
+    base = fetching_server.base
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    try:
+        await page.goto(f"{base}/console/")
+        await page.get_by_label("Username").fill(staff.username)
+        await page.get_by_label("Password").fill(STAFF_PASSWORD)
+        await page.get_by_label("One-time code").fill(_code(staff))
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+        await page.get_by_role("link", name="Sources", exact=True).click()
+        await page.get_by_label("Name", exact=True).fill("Malware feed")
+        await page.get_by_role("textbox", name=re.compile("^URL")).fill(slow.url)
+        await page.get_by_role("button", name="Add source").click()
+        await expect(page.get_by_role("heading", name="Source Malware feed")).to_be_visible()
+
+        # A refresh: the page shows it running while the list server holds its answer.
+        await page.get_by_role("button", name="Fetch from the URL now").click()
+        job = page.locator("#import-job")
+        await expect(job.get_by_role("status")).to_have_text("Fetching the list from its URL…")
+        await expect(job.get_by_label(re.compile("^Progress"))).to_be_visible()
+        await expect(job.get_by_role("link", name="Refresh")).to_be_hidden()  # script polls
+        await page.screenshot(path=screenshots / "import-running.png", full_page=True)
+        slow.release.set()
+        # ... then its report, without the page being loaded again.
+        await expect(job.get_by_role("status")).to_contain_text(
+            f"Refresh done (updated): {lines} added, 0 removed.", timeout=10_000
+        )
+        await expect(job).to_contain_text(f"Format hosts: {lines} lines read, {lines} accepted")
+        await expect(page.get_by_role("status").first).to_contain_text("Refresh started")
+
+        # An upload of a few thousand lines: progress, then the report.
+        upload = tmp_path / "list.txt"
+        upload.write_text("".join(f"site-{n}.test\n" for n in range(lines)) + "not a name\n")
+        await page.get_by_label("List file").set_input_files(upload)
+        await page.locator("#i-format").select_option("domains")
+        await page.get_by_role("button", name="Upload and import").click()
+        await expect(job.get_by_role("status")).to_contain_text(
+            f"Import done: {lines} added, {lines} removed.", timeout=10_000
+        )
+        await expect(job).to_contain_text(f"{lines + 1} lines read, {lines} accepted")
+        await expect(job.locator("table")).to_contain_text("not a name")
+        await page.screenshot(path=screenshots / "import-report.png", full_page=True)
+        await page.goto(f"{base}/console/activity")
+        await expect(page.locator("main")).to_contain_text("curation.source_imported")
+        await expect(page.locator("main")).to_contain_text("curation.source_refreshed")
+        assert problems == []
+    finally:
+        slow.stop()
+        await context.close()

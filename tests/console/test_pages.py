@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from filters.curation.models import Entry, Version
 from filters.reports.models import FilterReport
 from parental.audit.models import AuditEvent
+from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
 from tests.console.helpers import Enrolled
 from tests.parental.factories import publish_lists
@@ -251,7 +253,7 @@ async def test_the_review_queue_accepts_rejects_and_decides_in_bulk(
 
 
 async def test_sources_are_added_configured_and_imported_through_the_api(
-    client: httpx.AsyncClient, runtime: Runtime, console: str
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, console: str
 ) -> None:
     added = await _post(
         client,
@@ -269,12 +271,15 @@ async def test_sources_are_added_configured_and_imported_through_the_api(
         files={"list": ("list.txt", b"porn.test\nsex.test\nnot a name\n", "text/plain")},
     )
     assert uploaded.status_code == 303, uploaded.text
+    await runtime.imports.wait()  # imports run in the background (see test_import_jobs)
+    clock.advance(timedelta(seconds=1))
     await _post(client, path, console, format="hosts", enabled="on")
     bad = await client.post(
         f"/console{path}/import",
         data={"csrf": console},
         files={"list": ("list.txt", b"!!!\n", "text/plain")},
     )
+    await runtime.imports.wait()
     no_file = await _post(client, f"{path}/import", console, status=400)
     bad_interval = await _post(
         client,
@@ -293,8 +298,9 @@ async def test_sources_are_added_configured_and_imported_through_the_api(
     assert "not a name" in page
     assert "<option selected>hosts</option>" in page
     assert "licence CC BY-NC-SA 4.0" in page
-    assert bad.status_code == 400
-    assert "InvalidList" in bad.text
+    assert bad.status_code == 303
+    assert "Import failed." in page
+    assert "Not one rule could be read as hosts" in page
     assert "InvalidList" in no_file.text
     assert "refresh_interval_seconds" in bad_interval.text
     assert "Local list" in await _page(client, "/sources")

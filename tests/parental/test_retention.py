@@ -62,6 +62,7 @@ KEPT = {
     "filter_entries": "curated",
     "filter_sources": "curated",
     "filter_imports": "curated",
+    "filter_import_jobs": "curated",
     "filter_versions": "curated",
     "app_catalogue": "curated",
     "conversation_lexicons": "curated",

@@ -4,7 +4,8 @@ AppError
 ├── BadRequest 400: InvalidList, InvalidEntry, InvalidSource
 ├── NotFound 404: CategoryNotFound, SourceNotFound, EntryNotFound, VersionNotFound
 ├── Conflict 409: CategoryExists, BuiltinCategory, CategoryInUse, SourceExists,
-│                 SourcePublished, ImportRefused, NotRefreshable, NothingToPublish
+│                 SourcePublished, ImportRefused, NotRefreshable, NothingToPublish,
+│                 ImportRunning
 └── RefreshFailed 502 (the failure is recorded on the source: the request's changes stay)
 """
 
@@ -50,6 +51,10 @@ class SourcePublished(Conflict):
 
 class ImportRefused(Conflict):
     message = "Manual sources take their entries one by one, not from an imported list."
+
+
+class ImportRunning(Conflict):
+    message = "An import of this source is already running; wait for it to finish."
 
 
 class NotRefreshable(Conflict):

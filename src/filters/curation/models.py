@@ -74,6 +74,40 @@ class Import(Base):
     unchanged: Mapped[int] = mapped_column(Integer)
 
 
+class ImportJob(Base):
+    """An import started from the console and run in the background (``progress``): how far it
+    got, and once it ended, what it did. The import itself, if it changed anything, is an
+    ``Import`` row (``import_id``); a job that failed never made one."""
+
+    __tablename__ = "filter_import_jobs"
+    __table_args__ = (Index("ix_filter_import_jobs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("filter_sources.id", ondelete="CASCADE")
+    )
+    # The source again while the job runs, NULL once it ended: unique, so that every process
+    # sees at most one running import per source.
+    running_source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "upload" or "refresh"
+    actor: Mapped[str] = mapped_column(String(64))
+    runner: Mapped[str] = mapped_column(String(32))  # the process that runs it
+    phase: Mapped[str] = mapped_column(String(10))  # see progress.Phase
+    lines_read: Mapped[int | None] = mapped_column(Integer)
+    lines_total: Mapped[int | None] = mapped_column(Integer)
+    to_add: Mapped[int | None] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # a refresh's: refresh.Outcome
+    error: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    report: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
+
+
 class Entry(Base):
     """One rule of a source, from the version that added it to the one that removed it."""
 

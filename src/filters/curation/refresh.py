@@ -40,6 +40,7 @@ from filters.curation.egress import (
 )
 from filters.curation.errors import InvalidList, NotRefreshable, SourceNotFound
 from filters.curation.models import Source, Version
+from filters.curation.progress import ImportProgress, Phase, enter
 from filters.engine.rules import ParseReport, Rule
 
 TIMEOUT_SECONDS = 60.0  # for the whole download: a server that trickles bytes is cut off too
@@ -172,8 +173,9 @@ async def refresh_source(
     now: datetime,
     snapshot_path: Callable[[int], Path],
     time_limit: float = TIMEOUT_SECONDS,
+    progress: ImportProgress | None = None,
 ) -> RefreshResult:
-    """Fetch the list of ``source`` and import it if it changed.
+    """Fetch the list of ``source`` and import it if it changed (``progress`` follows it).
 
     A failure is recorded on the source and returned, not raised. The caller commits, then
     activates ``result.version`` when the source published itself.
@@ -181,6 +183,7 @@ async def refresh_source(
     if source.kind != "url" or source.url is None:
         raise NotRefreshable()
     parsed: tuple[list[Rule], ParseReport] | None = None
+    await enter(progress, Phase.FETCHING)
     try:
         fetched = await fetch(
             client,
@@ -190,11 +193,12 @@ async def refresh_source(
             time_limit=time_limit,
         )
         if fetched.data is not None:
-            parsed = await sources.parse_for(session, source, fetched.data, None)
+            parsed = await sources.parse_for(session, source, fetched.data, None, progress)
     except FetchFailed as exc:
         return await _failed(session, source, exc.reason, now)
     except InvalidList as exc:
         return await _failed(session, source, exc.detail, now)
+    await enter(progress, Phase.WRITING)
     locked = await repository.lock_source(session, source.id)
     if locked is None:
         raise SourceNotFound()
@@ -207,8 +211,18 @@ async def refresh_source(
         return RefreshResult(Outcome.NOT_MODIFIED)
     rules, report = parsed
     result = await service.replace_rules(
-        session, locked, rules, report=report, actor=actor, now=now, origin="refresh"
+        session,
+        locked,
+        rules,
+        report=report,
+        actor=actor,
+        now=now,
+        origin="refresh",
+        progress=progress.stored if progress is not None else None,
     )
+    if progress is not None:
+        progress.to_add = progress.added = result.added
+        progress.removed = result.removed
     locked.etag, locked.last_modified = fetched.etag, fetched.last_modified
     changed = bool(result.added or result.removed)
     locked.refresh_status = (Outcome.UPDATED if changed else Outcome.UNCHANGED).value

@@ -16,7 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi import Path as PathParam
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filters.curation import categories, entries, publishing, refresh, service, sources, versions
+from filters.curation import (
+    categories,
+    entries,
+    imports,
+    publishing,
+    refresh,
+    service,
+    sources,
+    versions,
+)
 from filters.curation.egress import Egress
 from filters.curation.errors import (
     BuiltinCategory,
@@ -232,23 +241,7 @@ def create_router(
         ] = None,
     ) -> ImportRead:
         """Replace the source's draft with the list in the body; answers the line report."""
-        row = await sources.get(staff.session, source_id)
-        result = await sources.import_list(
-            staff.session,
-            row,
-            await request.body(),
-            fmt=format,
-            actor=staff.actor,
-            now=staff.now(),
-        )
-        read = sources.import_read(result)
-        await staff.record(
-            "curation.source_imported",
-            "filter_source",
-            row.id,
-            read.model_dump(mode="json", include={"id", "added", "removed", "unchanged"}),
-        )
-        return read
+        return await imports.upload(staff, source_id, await request.body(), fmt=format)
 
     @router.get("/sources/{source_id}/imports", responses=error_responses(SourceNotFound))
     async def list_filter_imports(
@@ -265,21 +258,10 @@ def create_router(
     )
     async def refresh_filter_source(source_id: uuid.UUID, staff: CuratorDep) -> RefreshRead:
         """Fetch a URL source's list now (a conditional GET) and import it if it changed."""
-        row = await sources.get(staff.session, source_id)
-        async with refresh.new_client(staff.egress) as client:
-            result = await refresh.refresh_source(
-                staff.session,
-                row,
-                client=client,
-                actor=staff.actor,
-                now=staff.now(),
-                snapshot_path=staff.snapshot_path,
-            )
-        details = refresh.details(result)
+        refreshed = await imports.refresh_now(staff, source_id)
+        row, result = refreshed.source, refreshed.result
         if result.outcome is refresh.Outcome.FAILED:
-            await staff.record("curation.source_refresh_failed", "filter_source", row.id, details)
             raise RefreshFailed(f"{RefreshFailed.message} ({result.error})")
-        await staff.record("curation.source_refreshed", "filter_source", row.id, details)
         if result.version is not None:
             await staff.session.commit()
             await staff.activate(result.version.number)

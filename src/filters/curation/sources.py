@@ -27,6 +27,7 @@ from filters.curation.errors import (
     SourcePublished,
 )
 from filters.curation.models import Import, Source
+from filters.curation.progress import ImportProgress, Phase, enter, line_count
 from filters.curation.schemas import (
     ImportRead,
     ImportReport,
@@ -231,17 +232,27 @@ def read_list(
 
 
 async def parse_for(
-    session: AsyncSession, source: Source, data: bytes, fmt: Format | None
+    session: AsyncSession,
+    source: Source,
+    data: bytes,
+    fmt: Format | None,
+    progress: ImportProgress | None = None,
 ) -> tuple[list[Rule], ParseReport]:
     """``read_list`` with the source's format, scope and category's kind, off the event loop."""
     category = next(c for c in await repository.categories(session) if c.id == source.category_id)
-    return await asyncio.to_thread(
+    if progress is not None:
+        progress.lines_total = line_count(data)
+        await progress.enter(Phase.PARSING)
+    rules, report = await asyncio.to_thread(
         read_list,
         data,
         fmt or (Format(source.format) if source.format else None),
         action=Action.ALLOW if category.kind == "allow" else Action.BLOCK,
         plain_names=Scope.EXACT if source.domains_scope == "exact" else Scope.SUBTREE,
     )
+    if progress is not None:
+        progress.lines_read = report.lines_read
+    return rules, report
 
 
 async def import_list(
@@ -252,20 +263,33 @@ async def import_list(
     fmt: Format | None,
     actor: str,
     now: datetime,
+    progress: ImportProgress | None = None,
 ) -> service.ImportResult:
     """Replace the draft of ``source`` with the list in ``data``; an unreadable list changes
     nothing. An upload into a URL source also forgets the server's validators, so that the
-    next refresh fetches the list whole again."""
+    next refresh fetches the list whole again. ``progress`` follows it phase by phase."""
     if source.kind == "manual":
         raise ImportRefused()
-    rules, report = await parse_for(session, source, data, fmt)
+    rules, report = await parse_for(session, source, data, fmt, progress)
+    await enter(progress, Phase.WRITING)
     locked = await repository.lock_source(session, source.id)
     if locked is None:  # deleted meanwhile
         raise SourceNotFound()
     locked.etag = locked.last_modified = None
-    return await service.replace_rules(
-        session, locked, rules, report=report, actor=actor, now=now, origin="upload"
+    result = await service.replace_rules(
+        session,
+        locked,
+        rules,
+        report=report,
+        actor=actor,
+        now=now,
+        origin="upload",
+        progress=progress.stored if progress is not None else None,
     )
+    if progress is not None:
+        progress.to_add = progress.added = result.added
+        progress.removed = result.removed
+    return result
 
 
 async def imports(session: AsyncSession, source: Source, *, limit: int) -> list[Import]:

@@ -14,6 +14,7 @@ from parental.console import (
     source_pages,
 )
 from parental.console.web import HERE, PREFIX
+from parental.kit.http import allow_larger_body
 
 
 def console_router() -> APIRouter:
@@ -32,6 +33,8 @@ def console_router() -> APIRouter:
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its two static files (no CDN, no build step)."""
     app.include_router(console_router())
+    for method, path, max_bytes in source_pages.LARGER_BODIES:
+        allow_larger_body(app, method, PREFIX + path, max_bytes)
     app.mount(
         PREFIX + "/static",
         StaticFiles(directory=HERE / "static", follow_symlink=False),

@@ -1,5 +1,6 @@
 """Blocklist sources: adding one by URL or for uploads, its settings, importing a list into it
-and refreshing it, and the reports of its imports."""
+and refreshing it (in the background: ``import_jobs``), the progress of that import and the
+reports of the imports."""
 
 from __future__ import annotations
 
@@ -9,29 +10,28 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from filters.curation import categories, sources
-from filters.curation.errors import InvalidList
+from filters.curation import categories, jobs, sources
+from filters.curation.errors import ImportRefused, InvalidList, NotRefreshable
 from filters.curation.schemas import SourceCreate, SourceUpdate
 from filters.engine.rules import Format
-from parental.console import actions
+from parental.console import actions, import_jobs
 from parental.console.web import CheckedForm, ConsoleRoute, SignedIn, field, render, see_other
 from parental.deps import ClientIP, RuntimeDep, SessionDep
+from parental.kit.errors import NotFound
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 IMPORTS_SHOWN = 20
 FORMATS = [f.value for f in Format]
+# The admin API's import route takes lists up to this size; the form's fields and boundaries
+# around the file come on top.
+UPLOAD_LIMIT = sources.MAX_LIST_BYTES + 64 * 1024
+# Routes that take bodies over the app's limit (the console's install declares them).
+LARGER_BODIES = [("POST", "/sources/{source_id}/import", UPLOAD_LIMIT)]
 
 
-class _UploadedBody:
-    """What the admin API's import route reads of its request: the list's bytes. The console
-    hands it the uploaded file this way, so the import runs through that route unchanged."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    async def body(self) -> bytes:
-        return self._data
+class ImportJobNotFound(NotFound):
+    message = "No such import of this source."
 
 
 @router.get("/sources")
@@ -89,19 +89,26 @@ async def show_source(
     source_id: uuid.UUID,
     signed: SignedIn,
     session: SessionDep,
+    runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = IMPORTS_SHOWN,
 ) -> Response:
-    """One source with its latest imports and their line reports."""
+    """One source with its latest imports and their line reports, and the import running."""
     row = await sources.get(session, source_id)
+    await jobs.sweep(session, row.id, tasks=runtime.imports, now=runtime.clock.now())
     history = await sources.imports(session, row, limit=limit)
+    latest = await jobs.latest(session, row.id)
+    job = jobs.view(latest, runtime.imports) if latest is not None else None
+    actors = {i.actor for i in history} | ({job.actor} if job else set())
     return render(
         request,
         "source.html",
         {
             "source": await sources.read(session, row),
             "imports": history,
+            "job": job,
+            "source_id": row.id,
             "formats": FORMATS,
-            "who": await actions.staff_names(session, {i.actor for i in history}),
+            "who": await actions.staff_names(session, actors),
         },
     )
 
@@ -141,24 +148,24 @@ async def import_list(
     runtime: RuntimeDep,
     ip: ClientIP,
 ) -> Response:
-    """Replace the source's draft with an uploaded list; shows the line report."""
+    """Start importing an uploaded list into the source's draft; the page shows its progress."""
     upload = form.get("list")
     if not isinstance(upload, UploadFile):
         raise InvalidList("Choose a list file to upload.")
-    data = await upload.read()
+    if upload.size is not None and upload.size > sources.MAX_LIST_BYTES:
+        raise InvalidList(f"The list is larger than {sources.MAX_LIST_BYTES} bytes.")
     chosen = field(form, "format")
     try:
         fmt = Format(chosen) if chosen else None
     except ValueError as exc:
         raise InvalidList(f"Unknown format {chosen!r}.") from exc
-    staff = actions.curator(session, signed.staff, runtime, ip)
-    await actions.endpoint("create_filter_import")(
-        source_id=source_id,
-        request=_UploadedBody(data),
-        staff=staff,
-        format=fmt,
+    row = await sources.get(session, source_id)
+    if row.kind == "manual":
+        raise ImportRefused()
+    await import_jobs.start_upload(
+        session, runtime, row, staff_id=signed.staff.id, ip=ip, data=await upload.read(), fmt=fmt
     )
-    return see_other(f"/sources/{source_id}", notice="imported")
+    return see_other(f"/sources/{source_id}", notice="import_started")
 
 
 @router.post("/sources/{source_id}/refresh")
@@ -170,7 +177,36 @@ async def refresh_source(
     runtime: RuntimeDep,
     ip: ClientIP,
 ) -> Response:
-    """Fetch a URL source's list now and import it if it changed."""
-    staff = actions.curator(session, signed.staff, runtime, ip)
-    await actions.endpoint("refresh_filter_source")(source_id=source_id, staff=staff)
-    return see_other(f"/sources/{source_id}", notice="refreshed")
+    """Start fetching a URL source's list and importing it if it changed."""
+    row = await sources.get(session, source_id)
+    if row.kind != "url":
+        raise NotRefreshable()
+    await import_jobs.start_refresh(session, runtime, row, staff_id=signed.staff.id, ip=ip)
+    return see_other(f"/sources/{source_id}", notice="refresh_started")
+
+
+@router.get("/sources/{source_id}/jobs/{job_id}")
+async def show_import_job(
+    request: Request,
+    source_id: uuid.UUID,
+    job_id: uuid.UUID,
+    signed: SignedIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """One background import's progress, or its report once it ended: the part of the source
+    page that its script polls every second."""
+    await jobs.sweep(session, source_id, tasks=runtime.imports, now=runtime.clock.now())
+    row = await jobs.get(session, source_id, job_id)
+    if row is None:
+        raise ImportJobNotFound()
+    job = jobs.view(row, runtime.imports)
+    return render(
+        request,
+        "import_job.html",
+        {
+            "job": job,
+            "source_id": source_id,
+            "who": await actions.staff_names(session, {job.actor}),
+        },
+    )

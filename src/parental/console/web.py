@@ -47,8 +47,8 @@ NOTICES = {
     "decided": "Decision saved; an accepted report takes effect at the next publish.",
     "source_added": "Source added.",
     "source_updated": "Source updated.",
-    "imported": "List imported into the source's draft.",
-    "refreshed": "Source refreshed.",
+    "import_started": "Import started: its progress is shown below.",
+    "refresh_started": "Refresh started: its progress is shown below.",
 }
 
 

@@ -203,6 +203,15 @@ def larger_body(max_bytes: int) -> dict[str, Any]:
 
 
 _Larger = list[tuple[re.Pattern[str], dict[str, int]]]
+_HIDDEN = "larger_hidden_bodies"
+
+
+def allow_larger_body(app: Any, method: str, path: str, max_bytes: int) -> None:
+    """``larger_body`` for a route the OpenAPI document leaves out (a console page's upload):
+    ``BodySizeLimit`` lets ``method path`` on ``app`` take up to ``max_bytes``."""
+    hidden: list[tuple[str, str, int]] = getattr(app.state, _HIDDEN, [])
+    hidden.append((method, path, max_bytes))
+    setattr(app.state, _HIDDEN, hidden)
 
 
 def _larger_bodies(app: Any) -> _Larger:
@@ -220,11 +229,17 @@ def _larger_bodies(app: Any) -> _Larger:
             if isinstance(operation, dict) and LARGER_BODY in operation
         }
         if limits:
-            segments = [
-                "[^/]+" if part.startswith("{") else re.escape(part) for part in path.split("/")
-            ]
-            found.append((re.compile("/".join(segments)), limits))
+            found.append((_path_pattern(path), limits))
+    # Routes the document leaves out (the console's pages) are declared on the app instead.
+    hidden: list[tuple[str, str, int]] = getattr(getattr(app, "state", None), _HIDDEN, [])
+    for method, path, max_bytes in hidden:
+        found.append((_path_pattern(path), {method.upper(): max_bytes}))
     return found
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    segments = ["[^/]+" if part.startswith("{") else re.escape(part) for part in path.split("/")]
+    return re.compile("/".join(segments))
 
 
 class BodySizeLimit:
