@@ -57,6 +57,7 @@ from typing import Any
 import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -451,6 +452,54 @@ def report(rows: list[Row]) -> bool:
     return ok
 
 
+def server_histograms(api_port: int) -> dict[str, list[tuple[float, float]]]:
+    """The API's own request-duration histograms (``/metrics``, every worker's summed), by
+    "METHOD route": cumulative (upper bound in seconds, count) pairs."""
+    text = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=30).text
+    out: dict[str, list[tuple[float, float]]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "parental_http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                name = f"{sample.labels['method']} {sample.labels['route']}"
+                out.setdefault(name, []).append((float(sample.labels["le"]), sample.value))
+    return {name: sorted(buckets) for name, buckets in out.items()}
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """As PromQL's histogram_quantile: linear within the bucket the quantile falls in (ms)."""
+    total = buckets[-1][1]
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for upper, count in buckets:
+        if count >= rank:
+            if upper == float("inf"):
+                return lower * 1000
+            share = (rank - below) / (count - below) if count > below else 0.0
+            return (lower + (upper - lower) * share) * 1000
+        lower, below = upper, count
+    return lower * 1000
+
+
+def report_server_side(
+    before: dict[str, list[tuple[float, float]]], after: dict[str, list[tuple[float, float]]]
+) -> None:
+    """The API's own view of the same requests: from the moment a worker's app has the request
+    to the end of its answer. What the client measured beyond it was spent before the app had
+    the request or after it let go (the worker's loop busy, the machine's cores, the client)."""
+    print("as the API measured them (its histograms; ms, interpolated within buckets):")
+    for name in sorted(after):
+        old = dict(before.get(name, []))
+        buckets = [(upper, count - old.get(upper, 0.0)) for upper, count in after[name]]
+        if buckets[-1][1] < 50:
+            continue
+        print(
+            f"  {name:54} {buckets[-1][1]:>8,.0f}  p50 {quantile(buckets, 0.5):7.1f}"
+            f"  p95 {quantile(buckets, 0.95):7.1f}  p99 {quantile(buckets, 0.99):7.1f}"
+        )
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -675,6 +724,7 @@ def main() -> None:
         warm = [dnsperf, *dns_common, "-d", str(work / "warm.txt"), "-n", "1", "-Q", "2000"]
         subprocess.run(warm, check=True, capture_output=True)
         dns_out = work / "dnsperf.txt"
+        histograms = server_histograms(api_port)
         with dns_out.open("wb") as out, CpuWatch(services) as cpu:
             dns_run = subprocess.Popen(
                 [
@@ -701,6 +751,7 @@ def main() -> None:
                 text=True,
             )  # fmt: skip
             dns_run.wait(timeout=args.duration + 60)
+        server_side = server_histograms(api_port)
         if locust_run.returncode not in (0, 1):  # 1: some requests failed (the table says)
             print(locust_run.stdout[-3000:], locust_run.stderr[-3000:])
             sys.exit(f"locust failed (exit code {locust_run.returncode})")
@@ -713,6 +764,7 @@ def main() -> None:
         print()
         ok = report(rows)
         print(cpu.summary())
+        report_server_side(histograms, server_side)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in [*work.glob("locust_*.csv"), dns_out, *logs.glob("*.log")]:
