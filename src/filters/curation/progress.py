@@ -66,6 +66,13 @@ async def enter(progress: ImportProgress | None, phase: Phase) -> None:
         await progress.enter(phase)
 
 
+def written(progress: ImportProgress | None, *, added: int, removed: int) -> None:
+    """The writing phase's final figures (the removals are known only once it is done)."""
+    if progress is not None:
+        progress.to_add = progress.added = added
+        progress.removed = removed
+
+
 class ImportTasks:
     """The imports this process runs in the background, by job id.
 

@@ -40,7 +40,7 @@ from filters.curation.egress import (
 )
 from filters.curation.errors import InvalidList, NotRefreshable, SourceNotFound
 from filters.curation.models import Source, Version
-from filters.curation.progress import ImportProgress, Phase, enter
+from filters.curation.progress import ImportProgress, Phase, enter, written
 from filters.engine.rules import ParseReport, Rule
 
 TIMEOUT_SECONDS = 60.0  # for the whole download: a server that trickles bytes is cut off too
@@ -220,9 +220,7 @@ async def refresh_source(
         origin="refresh",
         progress=progress.stored if progress is not None else None,
     )
-    if progress is not None:
-        progress.to_add = progress.added = result.added
-        progress.removed = result.removed
+    written(progress, added=result.added, removed=result.removed)
     locked.etag, locked.last_modified = fetched.etag, fetched.last_modified
     changed = bool(result.added or result.removed)
     locked.refresh_status = (Outcome.UPDATED if changed else Outcome.UNCHANGED).value

@@ -27,7 +27,7 @@ from filters.curation.errors import (
     SourcePublished,
 )
 from filters.curation.models import Import, Source
-from filters.curation.progress import ImportProgress, Phase, enter, line_count
+from filters.curation.progress import ImportProgress, Phase, enter, line_count, written
 from filters.curation.schemas import (
     ImportRead,
     ImportReport,
@@ -286,9 +286,7 @@ async def import_list(
         origin="upload",
         progress=progress.stored if progress is not None else None,
     )
-    if progress is not None:
-        progress.to_add = progress.added = result.added
-        progress.removed = result.removed
+    written(progress, added=result.added, removed=result.removed)
     return result
 
 
