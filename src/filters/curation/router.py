@@ -8,13 +8,10 @@ Every change is recorded through it, in the same transaction as the change."""
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi import Path as PathParam
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.curation import (
     categories,
@@ -26,7 +23,6 @@ from filters.curation import (
     sources,
     versions,
 )
-from filters.curation.egress import Egress
 from filters.curation.errors import (
     BuiltinCategory,
     CategoryExists,
@@ -73,34 +69,11 @@ from parental.kit.http import larger_body
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
 
 
-class Curator(Protocol):
+class Curator(imports.Importer, Protocol):
     """A signed-in curator, with the request's session and the process's snapshot store."""
-
-    @property
-    def session(self) -> AsyncSession: ...
-
-    @property
-    def actor(self) -> str:
-        """Who is written into rows (``added_by``, ``published_by``): ``staff:<id>``."""
-        ...
-
-    def now(self) -> datetime: ...
-
-    def snapshot_path(self, number: int) -> Path: ...
-
-    @property
-    def egress(self) -> Egress:
-        """Where URL sources may be fetched from (public addresses and allowed networks)."""
-        ...
 
     async def activate(self, number: int) -> None:
         """Put a committed version in force in every process."""
-        ...
-
-    async def record(
-        self, action: str, subject_type: str, subject_id: object, details: dict[str, Any]
-    ) -> None:
-        """Append an audit event for a change, in the request's transaction."""
         ...
 
 
