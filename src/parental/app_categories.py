@@ -8,22 +8,28 @@ gives them categories (the child's guardians), with the audit rows the child's d
   contract): which apps a child has is the child's monitored data, as usage is. The list and
   every change leave an audit row the child's device shows.
 - Parent and device tokens get 401 on the catalogue's admin routes.
+- A curator's change of an app's category or ``always_allowed`` wakes the devices of the
+  children whose policies it may change (``telemetry.usage.catalogue.service.children_with``)
+  with the same ``sync_policy`` data message a guardian's change sends.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
 
+from parental.admin.dependencies import CurrentStaff
 from parental.admin.errors import InvalidStaffToken
 from parental.auth.errors import InvalidAccessToken
 from parental.children.acting import ChildGuardian, guardian_of_child
 from parental.children.errors import ChildNotFound, MonitoringInactive
-from parental.commands.push import wake_for_policy
-from parental.curation import staff_curator
+from parental.commands.push import wake_children_for_policy, wake_for_policy
+from parental.curation import StaffCurator
+from parental.deps import ClientIP, RuntimeDep, SessionDep
 from telemetry.usage.catalogue.router import create_admin_router, create_guardian_router
 
 
@@ -52,7 +58,21 @@ def child_apps_router() -> APIRouter:
     )
 
 
+@dataclass
+class CatalogueCurator(StaffCurator):
+    """The blocklists' ``StaffCurator`` (any signed-in staff member, every change audited as
+    theirs) as the catalogue's ``Curator``, which also wakes children's devices."""
+
+    async def policies_changed(self, child_ids: Collection[uuid.UUID]) -> None:
+        await wake_children_for_policy(self.session, child_ids, now=self.now())
+
+
+async def catalogue_curator(
+    staff: CurrentStaff, session: SessionDep, runtime: RuntimeDep, ip: ClientIP
+) -> CatalogueCurator:
+    """Authenticate the staff member first: no id in a path is looked at before that."""
+    return CatalogueCurator(session, staff.id, runtime, ip)
+
+
 def app_catalogue_router() -> APIRouter:
-    # The blocklists' ``StaffCurator`` is this router's ``Curator`` too: any signed-in staff
-    # member, every change audited as theirs.
-    return create_admin_router(curator=staff_curator, caller_errors=(InvalidStaffToken,))
+    return create_admin_router(curator=catalogue_curator, caller_errors=(InvalidStaffToken,))

@@ -8,7 +8,9 @@ remove tasks (``telemetry.usage.requests.service`` and ``telemetry.usage.tasks.s
   applies to the child (18, or the line is not an active child SIM under a guardian's
   contract), both get 403 ``MonitoringInactive``.
 - Every guardian answer and task change, and every request and task marked done by the
-  device, leaves an audit row the child's device shows.
+  device, leaves an audit row the child's device shows. An answer that changes the device's
+  policy (extra time granted, a task's reward, any install answer) wakes the child's devices
+  with an FCM data message (``sync_policy``).
 - The device's writes are held to ``limit_screen_time_requests_per_device`` (429), and a child
   has at most ``screen_time_max_pending_requests`` requests waiting (409).
 - New requests and tasks marked done are published on the event bus once committed, for the
@@ -49,10 +51,16 @@ class GuardianCaller(ChildGuardian):
         return str(self.account.id)
 
     async def changed(
-        self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
+        self,
+        action: str,
+        subject_type: str,
+        subject_id: uuid.UUID,
+        details: dict[str, Any],
+        *,
+        policy_changed: bool,
     ) -> None:
         await self.audit(action, details, subject=(subject_type, subject_id))
-        if "revision" in details:  # an answer that changed the policy (extra time, an app)
+        if policy_changed:
             await wake_for_policy(self.session, self.child_id, now=self.now())
 
 

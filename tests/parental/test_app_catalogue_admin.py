@@ -59,6 +59,7 @@ async def test_a_curator_creates_reads_replaces_and_deletes_an_app(
         "app": GAME,
         "name": "Example Game",
         "category": "games",
+        "always_allowed": False,
         "note": "a block game",
         "updated_at": body["updated_at"],
         "updated_by": me,
@@ -88,15 +89,22 @@ async def test_a_curator_creates_reads_replaces_and_deletes_an_app(
     assert events[0]["details"] == {
         "name": "Example Game",
         "category": "games",
+        "always_allowed": False,
         "note": "a block game",
         "previous": None,
     }
     assert events[1]["details"]["previous"] == {
         "name": "Example Game",
         "category": "games",
+        "always_allowed": False,
         "note": "a block game",
     }
-    assert events[2]["details"] == {"name": "Example Game", "category": "education", "note": None}
+    assert events[2]["details"] == {
+        "name": "Example Game",
+        "category": "education",
+        "always_allowed": False,
+        "note": None,
+    }
 
 
 async def test_an_admin_edits_too(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -114,6 +122,8 @@ async def test_an_admin_edits_too(client: httpx.AsyncClient, runtime: Runtime) -
         (GAME, {"name": "n" * 256, "category": "games"}),
         (GAME, {"name": "Game", "category": "games", "note": "n" * 501}),
         (GAME, {"category": "games"}),
+        (GAME, {"name": "Game", "category": "games", "always_allowed": "yes"}),
+        (GAME, {"name": "Game", "category": "games", "always_allowed": 1}),
         ("org.example%20game", {"name": "Game", "category": "games"}),
         ("x" * 256, {"name": "Game", "category": "games"}),
     ],
@@ -216,6 +226,41 @@ async def test_an_import_stores_the_valid_items_and_says_what_became_of_each(
     assert [e["action"] for e in events].count("app_catalogue.imported") == 1
     imported = next(e for e in events if e["action"] == "app_catalogue.imported")
     assert imported["details"] == {"created": 1, "updated": 1, "unchanged": 1, "rejected": 5}
+
+
+async def test_a_curator_marks_an_app_always_allowed_by_a_put_or_an_import(
+    client: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    """A row written without the mark is not always allowed (``PUT`` is whole); an import
+    sets it per item, and a mark alone changing is an update."""
+    marked = await put_app(client, staff, GAME, category="other", always_allowed=True)
+    assert (marked.status_code, marked.json()["always_allowed"]) == (201, True)
+    assert (await get_app(client, staff, GAME)).json()["always_allowed"] is True
+    plain = await put_app(client, staff, GAME, category="other")
+    assert (plain.status_code, plain.json()["always_allowed"]) == (200, False)
+    saved = [e["details"] for e in await catalogue_events(client, staff)]
+    assert [(d["always_allowed"], d["previous"]) for d in saved if d["previous"]] == [
+        (False, {"name": "Example", "category": "other", "always_allowed": True, "note": None})
+    ]
+
+    items = [
+        {"app": GAME, "name": "Example", "category": "other", "always_allowed": True},
+        {"app": "org.example.sos", "name": "SOS", "category": "other", "always_allowed": True},
+        {"app": "org.example.plain", "name": "Plain", "category": "games"},
+    ]
+    response = await client.post(f"{API}/import", headers=staff, json={"items": items})
+    assert response.status_code == 200, response.text
+    assert [i["status"] for i in response.json()["items"]] == ["updated", "created", "created"]
+    assert [
+        (await get_app(client, staff, item["app"])).json()["always_allowed"] for item in items
+    ] == [True, True, False]
+    refused = await client.post(
+        f"{API}/import",
+        headers=staff,
+        json={"items": [{**items[2], "always_allowed": "true"}]},
+    )
+    assert refused.status_code == 422, refused.text  # typed strictly: refused whole
+    assert (await get_app(client, staff, "org.example.plain")).json()["always_allowed"] is False
 
 
 async def test_an_import_of_5000_items_is_taken_and_one_more_is_refused_whole(

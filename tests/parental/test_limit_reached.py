@@ -21,6 +21,7 @@ from telemetry.usage.events import ScreenTimeLimitReached
 from telemetry.usage.reports.models import LimitReachedMark
 from tests.parental.factories import FamilyWorld, sign_in
 from tests.parental.test_screen_time import extra_time, policy, put_rules
+from tests.parental.test_screen_time_tasks import answer, done, task
 from tests.parental.test_usage import app, screen, upload
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -209,3 +210,22 @@ async def test_the_marks_are_purged_with_the_usage_and_with_the_child(
     )
     assert removed.status_code == 204, removed.text
     assert await marks(runtime) == 0
+
+
+async def test_a_reward_for_the_total_is_not_a_limit_reached(
+    client: httpx.AsyncClient, family: FamilyWorld, told: list[ScreenTimeLimitReached]
+) -> None:
+    """Total limit 60, a task's reward of 30 for the total, 65 minutes used: 25 are left, so the
+    upload neither syncs nor tells; using up the 90 does, once."""
+    assert (await put_rules(client, family, {"total_limit": {"minutes": 60}})).status_code == 200
+    made = await task(client, family, 30)  # neither an app nor a category: the total
+    assert (await done(client, family, made["id"])).status_code == 200
+    assert (await answer(client, family, made["id"], "approve")).status_code == 200
+
+    body = await send(client, family, screen(local(9), 65))
+    assert (body["accepted"], body["sync_policy"], told) == (1, False, [])
+    assert (await policy(client, family)).json()["decision"]["total_minutes_left"] == 25.0
+
+    body = await send(client, family, screen(local(11), 25))
+    assert (body["accepted"], body["sync_policy"]) == (1, True)
+    assert what(told) == [("total", None, 90)]

@@ -1,13 +1,17 @@
-"""A week of a child's screen time through the API, with the clock moved hour by hour of the
-child's days, across the change to summer time.
+"""A week of a child's screen time through the API, across the change to summer time: each of
+the child's days is checked at five instants of its local time (08:00, after each of two
+afternoon sessions, bedtime at 21:30, and 00:30 the next day), and once more at noon on Friday
+during a pause.
 
 The child lives in Europe/Berlin (the test is about a zone with daylight saving; Kazakhstan has
 none since 2024). The week runs from Thursday 2027-03-25 to Wednesday 2027-03-31; the clocks
 go forward on Sunday 2027-03-28 at 02:00 (CET, UTC+1) to 03:00 (CEST, UTC+2), so that day has
 23 hours. The guardian's rules: the game 60 minutes a day (120 on Saturday and Sunday), the
 whole screen 180 minutes a day, bedtime from 21:00 to 07:00 every night, the phone always
-allowed. Each afternoon the child plays 45 minutes, then 30 more; on Tuesday the child asks for
-30 more minutes and the guardian approves, for that day only.
+allowed. Each afternoon the child plays 45 minutes, then 30 more, which uses up the weekday
+limit (the upload answers ``sync_policy`` and the guardians hear of it once that day); on
+Tuesday the child asks for 30 more minutes and the guardian approves, for that day only; on
+Friday the guardian pauses everything but the phone for half an hour at noon.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import pytest
 from parental.kit.clock import FrozenClock
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
+from telemetry.usage.events import ScreenTimeLimitReached
 from tests.parental.factories import FamilyWorld, sign_in
-from tests.parental.test_screen_time import decision, put_rules
+from tests.parental.test_screen_time import decision, pause, put_rules
 from tests.parental.test_usage import app, minutes, screen, upload
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -61,6 +66,12 @@ def game(answer: dict[str, Any]) -> dict[str, Any]:
 async def test_a_week_of_limits_bedtimes_and_extra_time_across_the_change_to_summer_time(
     client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
 ) -> None:
+    told: list[ScreenTimeLimitReached] = []
+
+    async def keep(event: ScreenTimeLimitReached) -> None:
+        told.append(event)
+
+    runtime.bus.subscribe(ScreenTimeLimitReached, keep)
     moved = await client.patch(
         f"/v1/children/{family.child_id}",
         headers=family.guardian.headers,
@@ -83,6 +94,16 @@ async def test_a_week_of_limits_bedtimes_and_extra_time_across_the_change_to_sum
         # Next: the game runs out if played from now without a break.
         assert instant(morning["next_change"]) == local(day, 8) + timedelta(minutes=limit)
 
+        if day == date(2027, 3, 26):
+            # Friday noon: a pause of half an hour stops the game, not the phone.
+            clock.set(local(day, 12))
+            paused = await pause(client, family, local(day, 12, 30))
+            assert paused.status_code == 200, paused.text
+            during = await decision(client, family)
+            assert game(during) == {"allowed": False, "reason": "paused", "minutes_left": limit}
+            assert during["apps"][PHONE]["reason"] == "always_allowed"
+            assert instant(during["next_change"]) == local(day, 12, 30)
+
         # 45 minutes of the game from 16:00.
         clock.set(local(day, 16, 50))
         sent = await upload(client, family, app(local(day, 16), 45), screen(local(day, 16), 45))
@@ -93,6 +114,7 @@ async def test_a_week_of_limits_bedtimes_and_extra_time_across_the_change_to_sum
         clock.set(local(day, 17, 35))
         sent = await upload(client, family, app(local(day, 17), 30), screen(local(day, 17), 30))
         assert sent.status_code == 200, sent.text
+        assert sent.json()["sync_policy"] is not weekend  # the weekday limit used up
         after = await decision(client, family)
         if weekend:
             assert game(after) == {"allowed": True, "reason": "allowed", "minutes_left": 45}
@@ -143,6 +165,13 @@ async def test_a_week_of_limits_bedtimes_and_extra_time_across_the_change_to_sum
         assert game(small_hours)["reason"] == "downtime"
         assert game(small_hours)["minutes_left"] == (120 if tomorrow.weekday() >= 5 else 60)
         assert instant(small_hours["next_change"]) == local(tomorrow, 7)
+
+    # The guardians heard of the game's limit once each weekday, never at the weekend (120)
+    # nor on Tuesday again after the extra time; the total (180) was never used up.
+    assert [(e.day, e.limit, e.app, e.minutes) for e in told] == [
+        (day, "app", GAME, 60) for day in WEEK if day.weekday() < 5
+    ]
+    assert {e.timezone for e in told} == {"Europe/Berlin"}
 
     # The night of the change: bedtime lasted 9 hours of real time, not 10.
     saturday, sunday = date(2027, 3, 27), date(2027, 3, 28)

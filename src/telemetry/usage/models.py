@@ -67,10 +67,12 @@ class UsageApp(Base):
     Per child, not shared: that a child has an app is the child's data (erased and purged with
     the sessions), and one family's device must not rename an app for the others. ``seen_at``
     is the end of the latest session the name came with; an older report does not overwrite a
-    newer name.
+    newer name. ``ix_usage_apps_app`` finds the children who have an app, whose devices are
+    told to fetch their policy when a curator changes the app's catalogue row.
     """
 
     __tablename__ = "usage_apps"
+    __table_args__ = (Index("ix_usage_apps_app", "app"),)
 
     child_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     app: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -121,11 +121,40 @@ def test_the_starter_catalogue_is_valid() -> None:
     apps = [row["app"] for row in rows]
     assert len(set(apps)) == len(apps), "an app id twice"
     for row in rows:
-        assert set(row) == {"app", "name", "category"}, row
+        assert set(row) == {"app", "name", "category", "always_allowed"}, row
         assert valid_app(row["app"]), row
         assert label(row["name"]) == row["name"], row
         assert row["category"] in set(Category), row
+        assert row["always_allowed"] in ("true", "false"), row
     assert {row["category"] for row in rows} == set(Category)
+
+
+def test_the_starter_catalogue_always_allows_the_apps_to_reach_help() -> None:
+    """Phone (Android's usual dialers, the in-call screen and the emergency dialer's process,
+    iOS), contacts, SMS and messages, emergency information and maps; nothing else."""
+    always = {row["app"] for row in starter() if row["always_allowed"] == "true"}
+    assert always == {
+        "com.android.dialer",
+        "com.google.android.dialer",
+        "com.samsung.android.dialer",
+        "com.samsung.android.incallui",
+        "com.android.contacts",
+        "com.android.phone",
+        "com.apple.mobilephone",
+        "com.google.android.contacts",
+        "com.apple.MobileAddressBook",
+        "com.google.android.apps.messaging",
+        "com.samsung.android.messaging",
+        "com.android.mms",
+        "com.apple.MobileSMS",
+        "com.android.emergency",
+        "com.google.android.apps.safetyhub",
+        "com.google.android.apps.maps",
+        "com.google.Maps",
+        "com.apple.Maps",
+        "ru.yandex.yandexmaps",
+        "ru.dublgis.dgismobile",
+    }
 
 
 @pytest.mark.parametrize(

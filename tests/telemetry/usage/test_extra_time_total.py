@@ -9,8 +9,8 @@ import pytest
 
 from telemetry.usage.evaluate import AppDecision, Reason
 from telemetry.usage.policy import Category, DailyLimit, ExtraTime, Policy
+from telemetry.usage.rules.compiled import to_policy
 from telemetry.usage.rules.schemas import ExtraTimeGrant, ExtraTimeTarget, ScreenTimeRules
-from telemetry.usage.rules.service import to_policy
 from tests.telemetry.usage.test_evaluate import FRIDAY, FRIDAY_NOON, NO_USAGE, run, used
 
 

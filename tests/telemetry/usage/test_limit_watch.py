@@ -57,3 +57,19 @@ def test_only_limits_going_from_some_left_to_none_ran_out() -> None:
     assert ran_out(before, after) == [APP_GAME, GAMES]
     assert ran_out(after, limits_left(POLICY, usage(50, 80, 130))) == [TOTAL]  # the others: out
     assert ran_out(before, before) == []
+
+
+def test_a_grant_to_the_total_lifts_the_total_limit() -> None:
+    """A task's reward for the total: 60 + 30 minutes, 65 used, 25 left (as the evaluator says)."""
+    policy = Policy(
+        total_limit=DailyLimit.every_day(60),
+        extra_time=(
+            ExtraTime(day=WEDNESDAY, minutes=30, total=True),
+            ExtraTime(day=date(2026, 11, 24), minutes=99, total=True),  # another day's
+        ),
+    )
+    assert limits_left(policy, usage(total=65)) == {TOTAL: Left(90, 25.0)}
+    assert ran_out(limits_left(policy, usage(total=55)), limits_left(policy, usage(total=65))) == []
+    assert ran_out(limits_left(policy, usage(total=85)), limits_left(policy, usage(total=90))) == [
+        TOTAL
+    ]

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parental.kit.weekly import Window, day_start
 from telemetry.usage.evaluate import Decision, Reason, compile_policy, evaluate
 from telemetry.usage.policy import Category, DailyLimit, ExtraTime, Policy, Usage
+from telemetry.usage.reports.limit_watch import TOTAL_LIMIT, LimitKey, limits_left
 
 ZONES = [
     ZoneInfo("Asia/Almaty"),
@@ -79,8 +81,10 @@ def cases(draw: st.DrawFn) -> Case:
     apps = draw(st.fixed_dictionaries({name: st.sampled_from(Category) for name in NAMES}))
     some_names = st.frozensets(st.sampled_from(NAMES), max_size=3)
     days = st.sampled_from([today - timedelta(days=1), today, today, today + timedelta(days=1)])
-    grants = st.builds(ExtraTime, days, st.integers(1, 60), app=st.sampled_from(NAMES)) | (
-        st.builds(ExtraTime, days, st.integers(1, 60), category=st.sampled_from(Category))
+    grants = (
+        st.builds(ExtraTime, days, st.integers(1, 60), app=st.sampled_from(NAMES))
+        | st.builds(ExtraTime, days, st.integers(1, 60), category=st.sampled_from(Category))
+        | st.builds(ExtraTime, days, st.integers(1, 60), total=st.just(True))  # a task's reward
     )
     policy = Policy(
         app_limits=draw(st.dictionaries(st.sampled_from(NAMES), limits, max_size=5)),
@@ -165,3 +169,18 @@ def test_local_midnight_resets_the_daily_usage(case: Case, delta: timedelta) -> 
     at = day_start(tomorrow, case.zone) + delta
     assert at.astimezone(case.zone).date() == tomorrow
     assert case.evaluate(at=at, usage=usage) == case.evaluate(at=at, usage=Usage(tomorrow))
+
+
+@SETTINGS
+@given(cases())
+def test_the_limit_watch_counts_the_total_as_the_evaluator_does(case: Case) -> None:
+    """What ``limit_watch`` finds left of the total limit (grants to the total included) is
+    what the device's policy says is left, so a limit it calls used up is one the device
+    enforces."""
+    usage = Usage(case.today, case.usage.apps, case.usage.categories, case.usage.total)
+    decision = case.evaluate(usage=usage)
+    total = limits_left(case.policy, usage).get(LimitKey(TOTAL_LIMIT, ""))
+    if total is None:
+        assert decision.total is None
+    else:
+        assert decision.total == pytest.approx(max(total.left, 0.0), abs=1e-9)

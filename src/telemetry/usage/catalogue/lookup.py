@@ -7,7 +7,9 @@ one app are two catalogue rows.
 
 ``resolve`` reads the child's guardian categories in one query (a child has at most
 ``catalogue_service.MAX_CHILD_CATEGORIES``) and the catalogue in one query for all the apps
-asked about (split only past ``catalogue_repository.LOOKUP_CHUNK`` ids).
+asked about (split only past ``catalogue_repository.LOOKUP_CHUNK`` ids). ``apps_for`` reads the
+same and also which of the apps the catalogue marks ``always_allowed`` (whatever category a
+guardian gave them: the mark is about reaching help, not about the category).
 """
 
 from __future__ import annotations
@@ -62,17 +64,32 @@ def precedence(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Apps:
+    """What the catalogue and the guardians say of a child's apps."""
+
+    categories: dict[str, Category]  # every app asked about
+    always_allowed: frozenset[str]  # those of them the catalogue marks always allowed
+
+
+async def _lookup(
+    session: AsyncSession, child_id: uuid.UUID, wanted: set[str]
+) -> tuple[dict[str, Categorised], frozenset[str]]:
+    if not wanted:
+        return {}, frozenset()
+    guardian = await repository.child_categories(session, child_id)
+    listed = await repository.catalogue_facts(session, wanted)
+    found = precedence(
+        wanted, guardian=guardian, catalogue={app: fact[0] for app, fact in listed.items()}
+    )
+    return found, frozenset(app for app, (_, always) in listed.items() if always)
+
+
 async def resolve(
     session: AsyncSession, child_id: uuid.UUID, apps: Iterable[str]
 ) -> dict[str, Categorised]:
     """The category of each of ``apps`` for ``child_id``, with where it comes from."""
-    wanted = set(apps)
-    if not wanted:
-        return {}
-    guardian = await repository.child_categories(session, child_id)
-    settled = {app for app, category in guardian.items() if as_category(category) is not None}
-    listed = await repository.catalogue_categories(session, wanted - settled)
-    return precedence(wanted, guardian=guardian, catalogue=listed)
+    return (await _lookup(session, child_id, set(apps)))[0]
 
 
 async def categories_for(
@@ -80,3 +97,9 @@ async def categories_for(
 ) -> dict[str, Category]:
     """The category of each of ``apps`` for ``child_id``."""
     return {app: found.category for app, found in (await resolve(session, child_id, apps)).items()}
+
+
+async def apps_for(session: AsyncSession, child_id: uuid.UUID, apps: Iterable[str]) -> Apps:
+    """The category of each of ``apps`` for ``child_id``, and those always allowed."""
+    found, always = await _lookup(session, child_id, set(apps))
+    return Apps({app: f.category for app, f in found.items()}, always)

@@ -7,14 +7,16 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from telemetry.usage.catalogue.models import AppCatalogueEntry, ChildAppCategory
 from telemetry.usage.models import UsageApp
+from telemetry.usage.rules.models import ScreenTimePolicy
 
 LOOKUP_CHUNK = 1000  # ids per IN list, well under every driver's parameter limit
+PATTERN_CHUNK = 200  # LIKE patterns per scan of the rules
 _CATALOGUE = AppCatalogueEntry.metadata.tables[AppCatalogueEntry.__tablename__]
 _CHILD = ChildAppCategory.metadata.tables[ChildAppCategory.__tablename__]
 
@@ -36,14 +38,18 @@ async def _deleted(session: AsyncSession, statement: Any) -> int:
 # --- the catalogue ----------------------------------------------------------------------
 
 
-async def catalogue_categories(session: AsyncSession, apps: Collection[str]) -> dict[str, str]:
-    """The catalogue's category of each of ``apps`` it lists."""
-    found: dict[str, str] = {}
+async def catalogue_facts(
+    session: AsyncSession, apps: Collection[str]
+) -> dict[str, tuple[str, bool]]:
+    """The catalogue's category and ``always_allowed`` of each of ``apps`` it lists."""
+    found: dict[str, tuple[str, bool]] = {}
     for chunk in _chunks(apps):
-        query = select(AppCatalogueEntry.app, AppCatalogueEntry.category).where(
-            AppCatalogueEntry.app.in_(chunk)
+        query = select(
+            AppCatalogueEntry.app, AppCatalogueEntry.category, AppCatalogueEntry.always_allowed
+        ).where(AppCatalogueEntry.app.in_(chunk))
+        found.update(
+            {row.app: (row.category, row.always_allowed) for row in await session.execute(query)}
         )
-        found.update({row.app: row.category for row in await session.execute(query)})
     return found
 
 
@@ -96,7 +102,7 @@ async def upsert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
         index_elements=[_CATALOGUE.c.app],
         set_={
             column: insert.excluded[column]
-            for column in ("name", "category", "note", "updated_at", "updated_by")
+            for column in ("name", "category", "always_allowed", "note", "updated_at", "updated_by")
         },
     )
     # In app order, so two imports naming the same apps lock their rows in one order.
@@ -171,3 +177,36 @@ async def reported_app_names(session: AsyncSession, child_id: uuid.UUID) -> dict
     """Every app the child's devices reported, with the name they last gave it."""
     query = select(UsageApp.app, UsageApp.name).where(UsageApp.child_id == child_id)
     return {row.app: row.name for row in await session.execute(query)}
+
+
+# --- the children an app's row matters to ----------------------------------------------
+
+
+async def children_with_reported(session: AsyncSession, apps: Collection[str]) -> set[uuid.UUID]:
+    """The children with screen-time rules whose devices reported one of ``apps``."""
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(apps):
+        query = (
+            select(UsageApp.child_id)
+            .join(ScreenTimePolicy, ScreenTimePolicy.child_id == UsageApp.child_id)
+            .where(UsageApp.app.in_(chunk))
+            .distinct()
+        )
+        found.update(await session.scalars(query))
+    return found
+
+
+async def rules_mentioning(
+    session: AsyncSession, needles: Sequence[str]
+) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """The stored rules whose JSON text holds one of ``needles``, with their child: a cheap
+    first cut, for the caller to check what the rules name."""
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    text = cast(ScreenTimePolicy.rules, String)
+    for start in range(0, len(needles), PATTERN_CHUNK):
+        chunk = needles[start : start + PATTERN_CHUNK]
+        query = select(ScreenTimePolicy.child_id, ScreenTimePolicy.rules).where(
+            or_(*(text.contains(needle, autoescape=True) for needle in chunk))
+        )
+        found.update({row.child_id: row.rules for row in await session.execute(query)})
+    return list(found.items())

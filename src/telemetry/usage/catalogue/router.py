@@ -3,15 +3,17 @@
 
 As in ``telemetry.usage.rules.router``, the package cannot know who is calling: the composition
 root passes dependencies that give a ``Curator`` (a signed-in staff member, whose changes are
-audited as theirs) or an ``AppsEditor`` (a guardian of the child, whose reads and changes are
-checked against the monitoring rules and audited for the child).
+audited as theirs; a change of an app's category or ``always_allowed`` wakes the devices of the
+children whose policies it may change, ``service.children_with``) or an ``AppsEditor`` (a
+guardian of the child, whose reads and changes are checked against the monitoring rules and
+audited for the child).
 """
 
 # No `from __future__ import annotations`: the routes below are built inside the factories and
 # their annotations name local dependencies, which FastAPI must see as objects.
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
@@ -57,6 +59,18 @@ class Curator(Protocol):
     ) -> None:
         """Append an audit event for a change, in the request's transaction."""
         ...
+
+    async def policies_changed(self, child_ids: Collection[uuid.UUID]) -> None:
+        """Tell the devices of these children to fetch their screen-time policy now, in the
+        request's transaction."""
+        ...
+
+
+async def _tell_children(staff: Curator, apps: Collection[str]) -> None:
+    """Wake the devices of the children whose policies a change of ``apps``' rows may change."""
+    children = await service.children_with(staff.session, apps)
+    if children:
+        await staff.policies_changed(children)
 
 
 class AppsEditor(ChildCaller, Protocol):
@@ -122,9 +136,11 @@ def create_admin_router(
         """Create or replace up to 5,000 catalogue rows. Each item is created, updated,
         unchanged or rejected with a reason; the valid ones are stored whatever happens to
         the others."""
-        result = await service.import_apps(
+        imported = await service.import_apps(
             staff.session, body.items, staff_id=staff.staff_id, now=staff.now()
         )
+        result = imported.result
+        await _tell_children(staff, imported.changed)
         await staff.record(
             "app_catalogue.imported",
             "app_catalogue",
@@ -145,11 +161,14 @@ def create_admin_router(
     async def update_catalogue_app(
         staff: CuratorDep, app: AppId, body: CatalogueAppCreate, response: Response
     ) -> CatalogueAppRead:
-        """Create or replace an app's catalogue row: its name, category and note (201 when
-        created). Children's devices get the new category with their next policy."""
+        """Create or replace an app's catalogue row: its name, category, whether every
+        child's policy always allows it, and note (201 when created). The devices of the
+        children it matters to fetch their policy at once."""
         saved = await service.save(
             staff.session, app, body, staff_id=staff.staff_id, now=staff.now()
         )
+        if saved.changed:
+            await _tell_children(staff, [app])
         await staff.record(
             "app_catalogue.app_saved",
             "app_catalogue",
@@ -166,8 +185,11 @@ def create_admin_router(
         responses=error_responses(AppNotInCatalogue),
     )
     async def delete_catalogue_app(staff: CuratorDep, app: AppId) -> None:
-        """Take an app out of the catalogue: it is in other unless a guardian chose otherwise."""
+        """Take an app out of the catalogue: it is in other unless a guardian chose otherwise,
+        and no longer always allowed."""
         values = await service.delete(staff.session, app)
+        if service.affects_policies(values, None):
+            await _tell_children(staff, [app])
         await staff.record("app_catalogue.app_deleted", "app_catalogue", app, values)
 
     return router

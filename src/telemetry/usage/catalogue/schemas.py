@@ -1,8 +1,9 @@
 """The app catalogue as curators edit it, and a child's apps as the child's guardians see them.
 
 A catalogue row is written whole (``PUT``): a name (control characters and runs of whitespace
-become one space, 1 to 255 characters left), a category and an optional note for curators (at
-most 500 characters). An import is typed strictly (a malformed body is refused whole, 422), but
+become one space, 1 to 255 characters left), a category, whether every child's policy always
+allows the app (false unless given) and an optional note for curators (at most 500
+characters). An import is typed strictly (a malformed body is refused whole, 422), but
 each item's values are judged alone (``telemetry.usage.catalogue.service.judge``): a bad one is
 rejected with a reason, the others are stored.
 """
@@ -16,12 +17,18 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from parental.kit.wire import JsonBool
 from telemetry.usage.catalogue.lookup import Source
 from telemetry.usage.catalogue.models import MAX_NOTE
 from telemetry.usage.policy import Category
 from telemetry.usage.service import label
 
 MAX_IMPORT = 5000
+ALWAYS_ALLOWED = (
+    "Every child's policy allows the app, even in a pause, downtime or past a limit, and even "
+    "if a guardian blocked it: for the apps a child needs to reach help (phone, SMS, emergency, "
+    "maps). A row written without it is not always allowed."
+)
 
 
 class Request(BaseModel):
@@ -33,6 +40,7 @@ class CatalogueAppCreate(Request):
 
     name: str = Field(min_length=1, max_length=255, description="Shown to guardians.")
     category: Category
+    always_allowed: JsonBool = Field(default=False, description=ALWAYS_ALLOWED)
     note: str | None = Field(
         default=None, max_length=MAX_NOTE, description="For curators: why this category."
     )
@@ -50,6 +58,7 @@ class CatalogueAppRead(BaseModel):
     app: str = Field(description="Android package or iOS bundle id.")
     name: str
     category: Category
+    always_allowed: bool = Field(description=ALWAYS_ALLOWED)
     note: str | None
     updated_at: datetime
     updated_by: uuid.UUID | None = Field(
@@ -66,6 +75,7 @@ class CatalogueImportItem(Request):
     app: str
     name: str
     category: str = Field(description="social, games, video, messaging, education, browser, other")
+    always_allowed: JsonBool = Field(default=False, description=ALWAYS_ALLOWED)
     note: str | None = None
 
 

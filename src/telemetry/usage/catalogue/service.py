@@ -9,6 +9,13 @@
   has at most ``MAX_CHILD_CATEGORIES`` of them, so the device's policy reads them all at once.
 - A child's apps, as the guardian lists them: those the child's devices reported, those the
   child's screen-time rules name and those a guardian categorised.
+- A catalogue change that changes what a row does to children's policies (its category or
+  ``always_allowed``; a row missing is ``other``, not always allowed) names the apps it
+  changed (``Saved.changed``, ``Imported.changed``, ``affects_policies``), and
+  ``children_with`` finds the children whose policies they may change: those with screen-time
+  rules whose devices reported one of the apps, and those whose rules name one. (A child
+  without rules has no limit, pause or downtime for them to change; the only thing a mark can
+  change there, a declined install now allowed, is seen at the device's next poll.)
 
 Services run in the caller's transaction and never commit.
 """
@@ -17,8 +24,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,6 +65,7 @@ def catalogue_read(row: AppCatalogueEntry) -> CatalogueAppRead:
         app=row.app,
         name=row.name,
         category=as_category(row.category) or Category.OTHER,
+        always_allowed=row.always_allowed,
         note=row.note,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
@@ -65,7 +74,26 @@ def catalogue_read(row: AppCatalogueEntry) -> CatalogueAppRead:
 
 def _values(row: AppCatalogueEntry) -> dict[str, Any]:
     """What a curator sets, as the audit log keeps it."""
-    return {"name": row.name, "category": row.category, "note": row.note}
+    return {
+        "name": row.name,
+        "category": row.category,
+        "always_allowed": row.always_allowed,
+        "note": row.note,
+    }
+
+
+def _effect(values: Mapping[str, Any] | None) -> tuple[Category, bool]:
+    """What a row's values do to a child's policy: the app's category and mark (no row: other,
+    not always allowed)."""
+    if values is None:
+        return Category.OTHER, False
+    return as_category(values["category"]) or Category.OTHER, bool(values["always_allowed"])
+
+
+def affects_policies(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
+    """Whether a row going from ``before`` to ``after`` (None: no row) may change children's
+    policies (pure)."""
+    return _effect(before) != _effect(after)
 
 
 def encode_cursor(app: str) -> str:
@@ -118,6 +146,7 @@ def _row(app: str, body: CatalogueAppCreate, staff_id: uuid.UUID, now: datetime)
         "app": app,
         "name": body.name,
         "category": body.category.value,
+        "always_allowed": body.always_allowed,
         "note": body.note,
         "updated_at": now,
         "updated_by": staff_id,
@@ -128,6 +157,7 @@ def _row(app: str, body: CatalogueAppCreate, staff_id: uuid.UUID, now: datetime)
 class Saved:
     read: CatalogueAppRead
     previous: dict[str, Any] | None  # the row's values before; None: created
+    changed: bool  # whether children's policies may change (module doc)
 
 
 async def save(
@@ -137,7 +167,8 @@ async def save(
     before = await repository.entry(session, app)
     previous = None if before is None else _values(before)
     await repository.upsert(session, [_row(app, body, staff_id, now)])
-    return Saved(catalogue_read(await get(session, app)), previous)
+    row = await get(session, app)
+    return Saved(catalogue_read(row), previous, affects_policies(previous, _values(row)))
 
 
 async def delete(session: AsyncSession, app: str) -> dict[str, Any]:
@@ -160,7 +191,15 @@ def judge(item: CatalogueImportItem) -> CatalogueAppCreate | ImportRejectReason:
         return ImportRejectReason.INVALID_CATEGORY
     if item.note is not None and len(item.note) > MAX_NOTE:
         return ImportRejectReason.INVALID_NOTE
-    return CatalogueAppCreate(name=name, category=category, note=item.note)
+    return CatalogueAppCreate(
+        name=name, category=category, always_allowed=item.always_allowed, note=item.note
+    )
+
+
+@dataclass(frozen=True)
+class Imported:
+    result: CatalogueImportResult
+    changed: frozenset[str]  # the apps whose rows may change children's policies (module doc)
 
 
 async def import_apps(
@@ -169,7 +208,7 @@ async def import_apps(
     *,
     staff_id: uuid.UUID,
     now: datetime,
-) -> CatalogueImportResult:
+) -> Imported:
     """Write every valid item of an import (module doc); one verdict per item."""
     verdicts: list[tuple[ImportStatus, ImportRejectReason | None]] = []
     valid: dict[str, tuple[int, CatalogueAppCreate]] = {}
@@ -184,20 +223,24 @@ async def import_apps(
             verdicts.append((ImportStatus.UNCHANGED, None))  # settled below
     stored = await repository.entries(session, valid)
     rows = []
+    changed: set[str] = set()
     for app, (index, body) in valid.items():
         before = stored.get(app)
+        after = {**body.model_dump(), "category": body.category.value}
         if before is None:
             verdicts[index] = (ImportStatus.CREATED, None)
-        elif _values(before) != {**body.model_dump(), "category": body.category.value}:
+        elif _values(before) != after:
             verdicts[index] = (ImportStatus.UPDATED, None)
         else:
             continue
+        if affects_policies(None if before is None else _values(before), after):
+            changed.add(app)
         rows.append(_row(app, body, staff_id, now))
     await repository.upsert(session, rows)
     counts = dict.fromkeys(ImportStatus, 0)
     for status, _ in verdicts:
         counts[status] += 1
-    return CatalogueImportResult(
+    result = CatalogueImportResult(
         created=counts[ImportStatus.CREATED],
         updated=counts[ImportStatus.UPDATED],
         unchanged=counts[ImportStatus.UNCHANGED],
@@ -207,22 +250,45 @@ async def import_apps(
             for i, (item, (status, reason)) in enumerate(zip(items, verdicts, strict=True))
         ],
     )
+    return Imported(result, frozenset(changed))
+
+
+async def children_with(session: AsyncSession, apps: Collection[str]) -> set[uuid.UUID]:
+    """The children whose policies a change of ``apps``' rows may change (module doc)."""
+    if not apps:
+        return set()
+    found = await repository.children_with_reported(session, apps)
+    wanted = set(apps)
+    for child_id, rules in await repository.rules_mentioning(session, _json_forms(apps)):
+        if _named_apps(rules) & wanted:
+            found.add(child_id)
+    return found
+
+
+def _json_forms(apps: Iterable[str]) -> list[str]:
+    """Each app id as a JSON string, as PostgreSQL shows JSONB (raw UTF-8) and as SQLite keeps
+    JSON (non-ASCII escaped): to find the rules that may name it."""
+    return sorted(
+        {json.dumps(app, ensure_ascii=escaped) for app in apps for escaped in (True, False)}
+    )
 
 
 # --- a child's apps ---------------------------------------------------------------------
 
 
-async def _rules_apps(session: AsyncSession, child_id: uuid.UUID) -> set[str]:
-    """The apps the child's screen-time rules name (limits, always allowed, blocked)."""
-    row = await session.get(ScreenTimePolicy, child_id)
-    if row is None:
-        return set()
-    rules = row.rules
+def _named_apps(rules: Mapping[str, Any]) -> set[str]:
+    """The apps stored screen-time rules name (limits, always allowed, blocked)."""
     return {
         *rules.get("app_limits", {}),
         *rules.get("always_allowed", []),
         *rules.get("blocked", []),
     }
+
+
+async def _rules_apps(session: AsyncSession, child_id: uuid.UUID) -> set[str]:
+    """The apps the child's screen-time rules name (limits, always allowed, blocked)."""
+    row = await session.get(ScreenTimePolicy, child_id)
+    return set() if row is None else _named_apps(row.rules)
 
 
 async def child_apps(session: AsyncSession, child_id: uuid.UUID) -> ChildAppList:

@@ -4,8 +4,11 @@ so that the device blocks at once and the guardians hear of it.
 - A limit runs out when its minutes left on the child's local today (the day's limit, with
   the extra time granted for it, minus the minutes used) go from more than 0 before the upload
   to 0 or less after it. The limits are an app's (not for an app blocked or always allowed,
-  which no limit governs), a category's and the screen-on total; each is counted alone, as
-  ``telemetry.usage.evaluate`` counts its row.
+  which no limit governs), a category's and the screen-on total (with the grants to the total,
+  a task's reward); each is counted alone, as ``telemetry.usage.evaluate`` counts its row.
+- The policy is the device's (``telemetry.usage.rules.service``: the declined installs
+  blocked, the catalogue's always-allowed apps allowed), compiled once per change and kept
+  (``telemetry.usage.rules.compiled``).
 - Before is today's usage from the sessions stored when the upload arrives (one query); after
   adds the sessions the upload stored or extended, counted as unions as always. Uploads of
   the child's other devices at the same instant are not seen: each notices what it used up.
@@ -15,7 +18,8 @@ so that the device blocks at once and the guardians hear of it.
 - A limit that ran out is told to the guardians once per child, local day and limit
   (``notices.mark_limit_reached``), and only if they want it (``notify_limit_reached`` in the
   rules); the events are for the caller to publish once the transaction has committed.
-- A child without limits costs one query (the rules) more than a bare upload.
+- A child without limits costs one query (the rules) more than a bare upload; one with limits
+  also has today's sessions, the install answers and the apps' categories read.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ from telemetry.usage.events import ScreenTimeLimitReached
 from telemetry.usage.policy import Category, Policy, Usage
 from telemetry.usage.reports import notices
 from telemetry.usage.reports.service import split
+from telemetry.usage.requests import repository as usage_requests
 from telemetry.usage.rules import service as screen_time
+from telemetry.usage.rules.compiled import compiled_policy
 from telemetry.usage.rules.schemas import ScreenTimeRules
 from telemetry.usage.schemas import AppSessionCreate, SessionBatchResult, SessionStatus
 from telemetry.usage.sessions import (
@@ -87,6 +93,7 @@ def limits_left(policy: Policy, used: Usage) -> dict[LimitKey, Left]:
         )
     total = None if policy.total_limit is None else policy.total_limit.on(weekday)
     if total is not None:
+        total += sum(g.minutes for g in grants if g.total)
         found[LimitKey(TOTAL_LIMIT, "")] = Left(total, total - used.total)
     return found
 
@@ -129,10 +136,8 @@ async def ingest(
     """Store the upload (``telemetry.usage.service.ingest``) and notice the limits it used up
     today (module doc): the answer, with ``sync_policy``, and the events to publish."""
     today = usage.local_today(now, zone)
-    read = await screen_time.read_rules(session, child_id, now=now, today=today)
-    rules = ScreenTimeRules.model_validate(
-        read.model_dump(include=set(ScreenTimeRules.model_fields))
-    )
+    current = await screen_time.read_current(session, child_id, now=now, today=today)
+    read, rules = current.read, current.rules
     if not _has_limits(rules):  # nothing used can change what the device may run
         result = await usage.ingest(
             session, child_id=child_id, device_id=device_id, items=items, now=now, limits=limits
@@ -152,16 +157,22 @@ async def ingest(
     if not (new_foreground or new_screen):
         return result, []
 
-    policy = screen_time.to_policy(
-        rules, paused_until=read.paused_until, extra_time=read.extra_time
-    )
     apps = {
         *(s.app for s in foreground),
         *(s.app for s in new_foreground),
         *rules.app_limits,
         *(grant.app for grant in read.extra_time if grant.app is not None),
     }
-    categories = await catalogue.categories_for(session, child_id, apps)
+    installs = await usage_requests.install_answers(session, child_id)
+    found = await catalogue.apps_for(session, child_id, apps)
+    categories = found.categories
+    compiled = compiled_policy(
+        child_id,
+        current,
+        declined=frozenset(app for app, answer in installs.items() if answer == "declined"),
+        always_allowed=found.always_allowed,
+    )
+    policy = compiled.policy
     before = daily_usage(foreground, screen, day=today, zone=zone, categories=categories)
     after = daily_usage(
         [*foreground, *new_foreground],
@@ -174,8 +185,8 @@ async def ingest(
     out = ran_out(limits_left(policy, before), left_after)
     by_app = {app: categories.get(app, Category.OTHER) for app in apps}
     changed = (
-        evaluate(policy, before, at=now, zone=zone, apps=by_app).allowed
-        != evaluate(policy, after, at=now, zone=zone, apps=by_app).allowed
+        evaluate(compiled, before, at=now, zone=zone, apps=by_app).allowed
+        != evaluate(compiled, after, at=now, zone=zone, apps=by_app).allowed
     )
     result.sync_policy = bool(out) or changed
     if not out or not rules.notify_limit_reached:

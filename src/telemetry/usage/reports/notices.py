@@ -1,5 +1,5 @@
 """Telling the guardians about a child's screen time at most once: the marks stored under a
-unique key before an event is published (``notice_models``).
+unique key before an event is published (``telemetry.usage.reports.models``).
 
 A mark is inserted with ``ON CONFLICT DO NOTHING``; only the transaction whose insert stored
 it publishes the event, once it has committed. A concurrent transaction inserting the same key

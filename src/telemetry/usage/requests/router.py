@@ -3,7 +3,8 @@ and sees the answers; a guardian lists the child's requests and answers them.
 
 As in ``telemetry.usage.rules.router``, the package cannot know who is calling: the composition
 root passes dependencies that give a ``Guardian`` (of the child in the path, while monitoring
-applies to the child; each answer is audited for the child) or a ``ChildDevice`` (the calling
+applies to the child; each answer is audited for the child, and one that changes the device's
+policy wakes the child's devices) or a ``ChildDevice`` (the calling
 device, while monitoring applies; the one that writes is also held to its rate). A new request
 is announced on the event bus once committed (``telemetry.usage.events``).
 """
@@ -51,9 +52,16 @@ class Guardian(ChildCaller, Protocol):
     def account_id(self) -> str: ...
 
     async def changed(
-        self, action: str, subject_type: str, subject_id: uuid.UUID, details: dict[str, Any]
+        self,
+        action: str,
+        subject_type: str,
+        subject_id: uuid.UUID,
+        details: dict[str, Any],
+        *,
+        policy_changed: bool,
     ) -> None:
-        """Record the change in the audit log the child sees, in the request's transaction."""
+        """Record the change in the audit log the child sees, in the request's transaction;
+        with ``policy_changed``, also tell the child's devices to fetch their policy now."""
         ...
 
 
@@ -151,7 +159,11 @@ def create_guardian_router(
                 "revision": decided.revision,
             }
         await caller.changed(
-            "screen_time_request.decided", "screen_time_request", request.id, details
+            "screen_time_request.decided",
+            "screen_time_request",
+            request.id,
+            details,
+            policy_changed=decided.policy_changed,
         )
         return request
 

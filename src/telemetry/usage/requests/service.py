@@ -75,6 +75,12 @@ class Decided:
     request: ScreenTimeRequestRead
     revision: int | None
 
+    @property
+    def policy_changed(self) -> bool:
+        """Whether the device's policy changed: extra time granted, or any install answer
+        (the policy carries it, and a declined app is blocked there)."""
+        return self.revision is not None or self.request.kind == repository.INSTALL
+
 
 def status_of(row: ScreenTimeRequest, now: datetime) -> RequestStatus:
     """The request's status at ``now``: a pending one past ``expires_at`` is expired."""

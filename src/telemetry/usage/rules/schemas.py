@@ -5,8 +5,10 @@ A limit is whole minutes a day: ``{"minutes": 60}`` every day, or ``{"by_weekday
 "sun": null}, "otherwise": 60}`` (a weekday it does not name gets ``otherwise``; null is no
 limit that day). Downtime windows run from ``start`` on each of ``days`` to ``end``, the next
 day when ``end`` is not later (``21:00`` to ``07:00``). Nothing set means no limits, no
-downtime, nothing blocked and nothing always allowed: the device agent itself never stops the
-phone, SMS and emergency calls, whatever the rules say.
+downtime, nothing blocked and nothing always allowed by the guardian: the apps the app
+catalogue marks always allowed (phone, SMS, emergency, maps) are allowed whatever the rules say
+(``telemetry.usage.rules.service``), and the device agent itself never stops the phone, SMS and
+emergency calls.
 
 Rules are checked whole (422, nothing changes): minutes 0 to 1440, at most 200 app limits, 50
 downtime windows and 500 apps in each list, app ids as usage uploads take them
@@ -98,8 +100,9 @@ class ScreenTimeRules(Request):
     always_allowed: list[str] = Field(
         default_factory=list,
         max_length=MAX_APP_LIST,
-        description="Never stopped, not even by a pause or downtime. The device agent keeps "
-        "the phone, SMS and emergency calls allowed without being told.",
+        description="Never stopped, not even by a pause or downtime; added to the apps the app "
+        "catalogue marks always allowed (phone, SMS, emergency, maps), which are never stopped "
+        "whatever the rules say, even if blocked here.",
     )
     blocked: list[str] = Field(default_factory=list, max_length=MAX_APP_LIST)
     notify_limit_reached: JsonBool = Field(

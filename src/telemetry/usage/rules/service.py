@@ -6,15 +6,25 @@ question: what may run now.
   a grant) raises ``revision`` by one; ending a pause that is not on changes nothing.
 - A pause lasts until an instant at most ``MAX_PAUSE`` ahead; a pause that has ended reads as
   none.
-- Extra time is granted for the child's local today only (``rules_models`` says how it is
-  kept); grants of other days never count.
+- Extra time is granted for the child's local today only (``telemetry.usage.rules.models``
+  says how it is kept); grants of other days never count.
 - The device's policy (``device_policy``) is ``telemetry.usage.evaluate`` at ``now`` with
   today's usage from the child's sessions, for the apps the child's devices reported (their
   names are kept per child, ``UsageApp``), the apps used today and the apps the rules name.
-  Each app's category is ``telemetry.usage.catalogue.lookup.categories_for``. It also carries the
+  Each app's category is ``telemetry.usage.catalogue.lookup.apps_for``. It also carries the
   guardian's latest answer to each app install the device asked for
-  (``telemetry.usage.requests.service``); an app whose install was declined is evaluated as blocked,
-  the saved rules unchanged.
+  (``telemetry.usage.requests.service``); an app whose install was declined is evaluated as
+  blocked, the saved rules unchanged.
+- The apps the app catalogue marks ``always_allowed`` (the phone, SMS, emergency, maps: what a
+  child needs to reach help) are always allowed in every child's policy, as the guardian's own
+  always-allowed apps are: through a pause, downtime and every limit. They win over the
+  guardian's ``blocked`` list and over a declined install too: a child must be able to call
+  for help whatever a guardian set (the device agent never stops the phone, SMS and emergency
+  calls either), and the rules keep the guardian's list as set. The device sees such an app
+  with reason ``always_allowed``.
+- The evaluator's input is built (``telemetry.usage.rules.compiled.to_policy``), compiled once
+  per change and kept per process (``compiled_policy``), for the device's policy and for the
+  limit watch of uploads (``telemetry.usage.reports.limit_watch``).
 
 Services run in the caller's transaction and never commit.
 """
@@ -22,9 +32,7 @@ Services run in the caller's transaction and never commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,25 +40,21 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parental.kit.weekly import WEEK, Window
 from telemetry.usage import service as usage
 from telemetry.usage.catalogue import lookup as catalogue
 from telemetry.usage.evaluate import evaluate
 from telemetry.usage.models import UsageApp
-from telemetry.usage.policy import Category, DailyLimit, ExtraTime, Policy
+from telemetry.usage.policy import Category
 from telemetry.usage.requests import repository as usage_requests
+from telemetry.usage.rules.compiled import Current, compiled_policy, named_apps
 from telemetry.usage.rules.models import ScreenTimePolicy
 from telemetry.usage.rules.schemas import (
-    WEEKDAYS,
     AppDecisionRead,
     DecisionRead,
     DevicePolicyRead,
-    DowntimeWindow,
-    EveryDayLimit,
     ExtraTimeCreate,
     ExtraTimeGrant,
     ExtraTimeTarget,
-    Limit,
     ScreenTimeRules,
     ScreenTimeRulesRead,
 )
@@ -127,14 +131,19 @@ def _paused_until(row: ScreenTimePolicy | None, now: datetime) -> datetime | Non
     return row.paused_until
 
 
-def _read(row: ScreenTimePolicy | None, *, now: datetime, today: date) -> ScreenTimeRulesRead:
+def _current(row: ScreenTimePolicy | None, *, now: datetime, today: date) -> Current:
     rules = ScreenTimeRules() if row is None else ScreenTimeRules.model_validate(row.rules)
-    return ScreenTimeRulesRead(
+    read = ScreenTimeRulesRead(
         **rules.model_dump(),
         revision=0 if row is None else row.revision,
         paused_until=_paused_until(row, now),
         extra_time=_grants(row, today),
     )
+    return Current(read, rules, today, None if row is None else row.updated_at)
+
+
+def _read(row: ScreenTimePolicy | None, *, now: datetime, today: date) -> ScreenTimeRulesRead:
+    return _current(row, now=now, today=today).read
 
 
 def _changed(row: ScreenTimePolicy, now: datetime) -> None:
@@ -147,6 +156,13 @@ async def read_rules(
 ) -> ScreenTimeRulesRead:
     """The child's rules (the defaults if none were set), pause and today's grants."""
     return _read(await get_row(session, child_id), now=now, today=today)
+
+
+async def read_current(
+    session: AsyncSession, child_id: uuid.UUID, *, now: datetime, today: date
+) -> Current:
+    """``read_rules``, with the rules alone and the row's last change."""
+    return _current(await get_row(session, child_id), now=now, today=today)
 
 
 async def replace_rules(
@@ -224,70 +240,25 @@ async def grant_extra_time(
 # --- the device's policy ----------------------------------------------------------------
 
 
-def daily_limit(limit: Limit) -> DailyLimit:
-    if isinstance(limit, EveryDayLimit):
-        return DailyLimit.every_day(limit.minutes)
-    return DailyLimit(tuple(limit.by_weekday.get(WEEKDAYS[day], limit.otherwise) for day in WEEK))
-
-
-def window(downtime: DowntimeWindow) -> Window:
-    return Window(
-        frozenset(WEEKDAYS.index(day) for day in downtime.days),
-        time.fromisoformat(downtime.start),
-        time.fromisoformat(downtime.end),
-    )
-
-
-def to_policy(
-    rules: ScreenTimeRules,
-    *,
-    paused_until: datetime | None = None,
-    extra_time: Iterable[ExtraTimeGrant] = (),
-) -> Policy:
-    """The rules, pause and grants as the evaluator takes them."""
-    return Policy(
-        app_limits={app: daily_limit(limit) for app, limit in rules.app_limits.items()},
-        category_limits={c: daily_limit(limit) for c, limit in rules.category_limits.items()},
-        total_limit=None if rules.total_limit is None else daily_limit(rules.total_limit),
-        downtime=tuple(window(w) for w in rules.downtime),
-        always_allowed=frozenset(rules.always_allowed),
-        blocked=frozenset(rules.blocked),
-        extra_time=tuple(
-            ExtraTime(
-                day=g.day,
-                minutes=g.minutes,
-                app=g.app,
-                category=g.category,
-                total=g.app is None and g.category is None,
-            )
-            for g in extra_time
-        ),
-        paused_until=paused_until,
-    )
-
-
-def _named_apps(rules: ScreenTimeRules) -> Sequence[str]:
-    return [*rules.app_limits, *rules.always_allowed, *rules.blocked]
-
-
 async def device_policy(
     session: AsyncSession, child_id: uuid.UUID, *, now: datetime, zone: ZoneInfo
 ) -> DevicePolicyRead:
     """What the child's device may run at ``now`` under the child's rules (module doc)."""
     today = usage.local_today(now, zone)
-    read = await read_rules(session, child_id, now=now, today=today)
-    rules = ScreenTimeRules.model_validate(
-        read.model_dump(include=set(ScreenTimeRules.model_fields))
-    )
+    current = await read_current(session, child_id, now=now, today=today)
+    read, rules = current.read, current.rules
     installs = await usage_requests.install_answers(session, child_id)
     declined = frozenset(app for app, answer in installs.items() if answer == "declined")
-    known = {*await known_apps(session, child_id), *_named_apps(rules), *installs}
-    categories = await catalogue.categories_for(session, child_id, known)
+    known = {*await known_apps(session, child_id), *named_apps(rules), *installs}
+    found = await catalogue.apps_for(session, child_id, known)
+    categories = found.categories
     used = await usage.usage_for_day(session, child_id, today, zone, categories)
     apps = sorted({*known, *used.apps})
-    policy = to_policy(rules, paused_until=read.paused_until, extra_time=read.extra_time)
+    compiled = compiled_policy(
+        child_id, current, declined=declined, always_allowed=found.always_allowed
+    )
     decision = evaluate(
-        replace(policy, blocked=policy.blocked | declined),
+        compiled,
         used,
         at=now,
         zone=zone,

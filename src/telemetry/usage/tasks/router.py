@@ -75,6 +75,7 @@ def create_guardian_router(
             "screen_time_task",
             task.id,
             {"title": task.title, "reward_minutes": task.reward_minutes, **_target(task)},
+            policy_changed=False,
         )
         return task
 
@@ -102,7 +103,9 @@ def create_guardian_router(
         row = await service.get(caller.session, caller.child_id, task_id)
         details = {"title": row.title, "status": row.status}
         await service.remove(caller.session, row)
-        await caller.changed("screen_time_task.deleted", "screen_time_task", task_id, details)
+        await caller.changed(
+            "screen_time_task.deleted", "screen_time_task", task_id, details, policy_changed=False
+        )
 
     @router.post(
         CHILD_TASKS + "/{task_id}/decision",
@@ -130,7 +133,13 @@ def create_guardian_router(
                 "day": task.granted_day.isoformat(),
                 "revision": revision,
             }
-        await caller.changed("screen_time_task.decided", "screen_time_task", task.id, details)
+        await caller.changed(
+            "screen_time_task.decided",
+            "screen_time_task",
+            task.id,
+            details,
+            policy_changed=revision is not None,  # the reward granted
+        )
         return task
 
     return router
