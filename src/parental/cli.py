@@ -134,11 +134,11 @@ def worker(
 
 @messages_app.command("rekey")
 def messages_rekey() -> None:
-    """Re-encrypt every stored message under PARENTAL_MESSAGE_KEY_ID (after adding a new key
-    to PARENTAL_MESSAGE_KEYS); an old key can be removed once this has run."""
+    """Re-encrypt every stored message and alert excerpt under PARENTAL_MESSAGE_KEY_ID (after
+    adding a new key to PARENTAL_MESSAGE_KEYS); an old key can be removed once this has run."""
     configure_logging()
     moved = run_with_runtime(rekey_all)
-    typer.echo(f"re-encrypted {moved} messages")
+    typer.echo(f"re-encrypted {moved.messages} messages and {moved.alerts} alert excerpts")
 
 
 @app.command()

@@ -1,13 +1,17 @@
 """Wiring conversation safety into the API: who may upload a child's messages (the child's
 paired device, while monitoring applies: 403 afterwards, so nothing is collected past the
 18th birthday or off a child SIM), who reads what of them (the child's guardians, by the
-child's age band: whole conversations while the child is younger than
-``messages_transcripts_under_age``, alerts with excerpts until 18; every read in the audit log
+child's age band, the carrier's age policy (``parental.age_policy``): whole conversations
+while the child is younger than ``transcripts_under_age``, alerts with excerpts while younger
+than ``excerpts_under_age`` (at most 18), nothing after (403 ``MessagesNotForThisAge``, and
+the device's uploads are refused the same way); every read in the audit log
 the child's device shows, and the device is told the mode), and the keys that seal them.
 
 An upload is classified with the curators' lexicon in force; risky messages raise alerts
-(grouped per conversation and label), which become the guardians' notifications in the
-upload's transaction.
+(grouped per conversation and label, under a lock on the child's row), which become the
+guardians' notifications in the upload's transaction: one per conversation and upload, at most
+``message_alert_notices_per_hour`` an hour per child, the rest gathered every
+``message_alert_gather_minutes`` (``telemetry.conversations.notices``).
 
 Both ends also need the messages consent (``parental.consent``): the guardian's, and the
 child's own from ``child_consent_age``. Without it an upload is refused (403
@@ -24,11 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from fastapi import APIRouter
+from sqlalchemy import select
 
+from parental.age_policy import service as age_policy
+from parental.age_policy.policy import AgePolicy
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
@@ -49,11 +56,13 @@ from parental.kit.errors import TooManyRequests, error_responses
 from parental.kit.events import Event
 from parental.kit.ratelimit import Rule
 from parental.runtime import Runtime
-from telemetry.conversations import service
+from telemetry.conversations import alerts, service
 from telemetry.conversations.classify import Classifier
 from telemetry.conversations.crypto import MessageCipher, decode_key, derived_key
+from telemetry.conversations.errors import MessagesNotForThisAge
 from telemetry.conversations.lexicons import in_force
-from telemetry.conversations.reading import mode_for
+from telemetry.conversations.notices import NoticePolicy
+from telemetry.conversations.reading import birthday, mode_for
 from telemetry.conversations.router import create_device_router, create_guardian_router
 from telemetry.conversations.schemas import DeviceMessagesModeRead, MessagesMode
 from telemetry.conversations.service import Limits
@@ -104,6 +113,20 @@ class MessageUploader(ChildDevice):
     def alert_window(self) -> timedelta:
         return timedelta(minutes=self.runtime.settings.message_alert_group_minutes)
 
+    @property
+    def notice_policy(self) -> NoticePolicy:
+        settings = self.runtime.settings
+        return NoticePolicy(
+            per_hour=settings.message_alert_notices_per_hour,
+            gather=timedelta(minutes=settings.message_alert_gather_minutes),
+        )
+
+    async def serialise(self) -> None:
+        # The child's row, as other counts per child are taken (SQLite: one writer at a time).
+        await self.session.execute(
+            select(Child.id).where(Child.id == self.child_id).with_for_update()
+        )
+
     async def announce(self, events: Sequence[Event]) -> None:
         await self.commit_and_tell(events)
 
@@ -118,24 +141,22 @@ async def message_uploader(
     now = runtime.clock.now()
     child = await children.monitored_child(session, device.child_id, now)
     await consent.require(session, runtime.settings, child, Purpose.MESSAGES, now)
+    policy = await age_policy.current(session, runtime.settings)
+    if messages_mode(runtime, policy, child, active=True) is MessagesMode.OFF:
+        raise MessagesNotForThisAge()  # nobody may see them: none are collected
     # The curators' lexicon in force (the packaged one until they publish their own).
     return MessageUploader(session, runtime, child, device.id, await in_force(session))
 
 
-def birthday(birthdate: date, age: int) -> date:
-    """The day the child turns ``age`` (29 February: the 28th, as for the 18th birthday)."""
-    try:
-        return birthdate.replace(year=birthdate.year + age)
-    except ValueError:
-        return date(birthdate.year + age, 2, 28)
-
-
-def messages_mode(runtime: Runtime, child: Child, *, active: bool) -> MessagesMode:
-    settings = runtime.settings
+def messages_mode(
+    runtime: Runtime, policy: AgePolicy, child: Child, *, active: bool
+) -> MessagesMode:
+    """What the guardians may see of the child's messages today, by the carrier's bands."""
     return mode_for(
         child.birthdate,
         local_today(runtime.clock.now(), child.timezone),
-        transcripts_under_age=settings.messages_transcripts_under_age,
+        transcripts_under_age=policy.transcripts_under_age,
+        excerpts_under_age=policy.excerpts_under_age,
         active=active,
     )
 
@@ -144,13 +165,15 @@ def messages_mode(runtime: Runtime, child: Child, *, active: bool) -> MessagesMo
 class GuardianViewer(ChildGuardian):
     """The ``Viewer`` of ``telemetry.conversations.router``."""
 
+    policy: AgePolicy
+
     @property
     def cipher(self) -> MessageCipher:
         return message_cipher(self.runtime)
 
     @property
     def mode(self) -> MessagesMode:
-        return messages_mode(self.runtime, self.child, active=True)
+        return messages_mode(self.runtime, self.policy, self.child, active=True)
 
 
 async def guardian_viewer(
@@ -160,38 +183,66 @@ async def guardian_viewer(
     runtime: RuntimeDep,
     ip: ClientIP,
 ) -> GuardianViewer:
-    """A guardian of the child in the path (404 otherwise), while the messages consent is in
-    force (403 ``ConsentRequired`` before anything is read)."""
+    """A guardian of the child in the path (404 otherwise), while monitoring applies (410
+    ``MonitoringEndedAdult`` from 18, 403 ``MonitoringInactive`` off a child SIM: asked first,
+    as the final answer) and the messages consent is in force (403 ``ConsentRequired``),
+    before anything is read."""
     now = runtime.clock.now()
+    children.require_monitoring(await children.monitoring_of(session, child, now))
     await consent.require(session, runtime.settings, child, Purpose.MESSAGES, now)
-    return GuardianViewer(session, runtime, child, account, ip)
+    policy = await age_policy.current(session, runtime.settings)
+    viewer = GuardianViewer(session, runtime, child, account, ip, policy)
+    if viewer.mode is MessagesMode.OFF:  # the carrier's band: 403 ``MessagesNotForThisAge``
+        raise MessagesNotForThisAge()
+    return viewer
 
 
 def child_messages_router() -> APIRouter:
     return create_guardian_router(
         viewer=guardian_viewer,
-        caller_errors=(InvalidAccessToken, ChildNotFound, MonitoringInactive, ConsentRequired),
+        caller_errors=(
+            InvalidAccessToken,
+            ChildNotFound,
+            MonitoringInactive,
+            ConsentRequired,
+            MessagesNotForThisAge,
+        ),
     )
 
 
 def device_messages_router() -> APIRouter:
     return create_device_router(
         uploader=message_uploader,
-        caller_errors=(InvalidDeviceToken, MonitoringInactive, ConsentRequired, TooManyRequests),
+        caller_errors=(
+            InvalidDeviceToken,
+            MonitoringInactive,
+            ConsentRequired,
+            MessagesNotForThisAge,
+            TooManyRequests,
+        ),
     )
 
 
-async def rekey_all(runtime: Runtime, *, batch: int = 500) -> int:
-    """Move every message to the current key (``parental messages rekey``), a batch per
-    transaction; how many were moved."""
+@dataclass(frozen=True)
+class Rekeyed:
+    messages: int
+    alerts: int
+
+
+async def rekey_all(runtime: Runtime, *, batch: int = 500) -> Rekeyed:
+    """Move every message and every alert's excerpt to the current key (``parental messages
+    rekey``), a batch per transaction; how many of each were moved. Only then may the old
+    key be removed: an excerpt left under it can no longer be opened."""
     cipher = message_cipher(runtime)
-    moved = 0
-    while True:
-        async with transaction(runtime.sessions) as session:
-            done = await service.rekey(session, cipher, batch=batch)
-        moved += done
-        if done < batch:
-            return moved
+    moved = {"messages": 0, "alerts": 0}
+    for kind, rekey in (("messages", service.rekey), ("alerts", alerts.rekey)):
+        while True:
+            async with transaction(runtime.sessions) as session:
+                done = await rekey(session, cipher, batch=batch)
+            moved[kind] += done
+            if done < batch:
+                break
+    return Rekeyed(**moved)
 
 
 device_mode_router = APIRouter(tags=["device agent"])
@@ -203,16 +254,18 @@ async def get_device_messages_mode(
 ) -> DeviceMessagesModeRead:
     """What the child's guardians may see of the child's messages now (the device shows it):
     whole conversations, alerts with excerpts, or nothing (also without the consents it
-    needs: then the device uploads none); and until when."""
+    needs, or past the carrier's bands: then the device uploads none); and until when.
+    Decided at each read, so a change of the carrier's bands shows on the next one."""
     child = await children_repository.get(session, device.child_id)
     assert child is not None
     now = runtime.clock.now()
     status = await children.monitoring_of(session, child, now)
     state = await consent.of_purpose(session, runtime.settings, child, Purpose.MESSAGES, now)
-    band_end = birthday(child.birthdate, runtime.settings.messages_transcripts_under_age)
-    mode = messages_mode(runtime, child, active=status.active and state.effective)
+    policy = await age_policy.current(session, runtime.settings)
+    band_end = birthday(child.birthdate, policy.transcripts_under_age)
+    mode = messages_mode(runtime, policy, child, active=status.active and state.effective)
     return DeviceMessagesModeRead(
         mode=mode,
         transcripts_until=band_end if mode is MessagesMode.TRANSCRIPTS else None,
-        alerts_until=status.ends_on,
+        alerts_until=min(status.ends_on, birthday(child.birthdate, policy.excerpts_under_age)),
     )

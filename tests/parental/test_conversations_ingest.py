@@ -5,6 +5,8 @@ stops, purged after the retention."""
 from __future__ import annotations
 
 import base64
+import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -12,18 +14,22 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from parental.conversations import message_cipher, rekey_all
+from parental.app import create_app
+from parental.conversations import Rekeyed, message_cipher, rekey_all
 from parental.kit.clock import FrozenClock
 from parental.kit.db import transaction
+from parental.kit.http import LARGER_BODY
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
 from telemetry.conversations.models import ConversationMessage
+from telemetry.conversations.schemas import MAX_BATCH, MAX_BATCH_BYTES, MAX_TEXT
 from telemetry.conversations.service import open_message
 from tests.parental.factories import FamilyWorld, register_line
 
 KEY_1 = base64.b64encode(b"1" * 32).decode()
 KEY_2 = base64.b64encode(b"2" * 32).decode()
+RISKY = "я больше не могу, хочу покончить с собой"
 
 
 def message(clock: FrozenClock, n: int = 1, **changes: Any) -> dict[str, Any]:
@@ -132,6 +138,58 @@ async def test_bad_batches_are_refused_whole(
     assert await stored_rows(runtime) == []
 
 
+def longest(clock: FrozenClock, n: int) -> dict[str, Any]:
+    """A legal message at its longest, every character four bytes of UTF-8."""
+    wide = "🙂"
+    return {
+        "app": "a" * 255,
+        "conversation_id": wide * 255,
+        "conversation_title": wide * 200,
+        "message_id": f"{n:03}" + wide * 252,
+        "direction": "outgoing",
+        "sender_name": wide * 200,
+        "text": wide * MAX_TEXT,
+        "sent_at": (clock.now() - timedelta(minutes=1)).isoformat(),
+        "attachment": "location",
+    }
+
+
+async def test_a_full_batch_at_its_longest_fits_the_routes_body_limit(
+    client: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock, family: FamilyWorld
+) -> None:
+    batch = [longest(clock, n) for n in range(MAX_BATCH)]
+    body = json.dumps({"messages": batch}, ensure_ascii=False).encode()
+    assert 9 * runtime.settings.max_body_bytes < len(body) <= MAX_BATCH_BYTES
+    headers = {**family.device_headers, "content-type": "application/json"}
+    response = await client.post("/v1/device/messages", headers=headers, content=body)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["accepted"] == MAX_BATCH
+    [stored] = {open_message(message_cipher(runtime), r).text for r in await stored_rows(runtime)}
+    assert stored == "🙂" * MAX_TEXT
+
+    padded = body[:-1] + b" " * (MAX_BATCH_BYTES - len(body) + 1) + b"}"
+    refused = await client.post("/v1/device/messages", headers=headers, content=padded)
+    assert refused.status_code == 413
+    assert refused.json() == {
+        "error": "PayloadTooLarge",
+        "detail": f"The request body is larger than {MAX_BATCH_BYTES} bytes.",
+    }
+    other = await client.put(
+        "/v1/device/push-token",
+        headers=headers,
+        content=b" " * (1 + runtime.settings.max_body_bytes),
+    )
+    assert other.status_code == 413  # the app's limit stays for every other route
+    assert len(await stored_rows(runtime)) == MAX_BATCH
+
+
+def test_the_upload_states_its_body_limit() -> None:
+    operation = create_app().openapi()["paths"]["/v1/device/messages"]["post"]
+    assert operation[LARGER_BODY] == MAX_BATCH_BYTES
+    assert f"{MAX_BATCH_BYTES:,} bytes" in operation["description"]
+    assert "413" in operation["responses"]
+
+
 async def test_nothing_is_collected_once_monitoring_stops(
     client: httpx.AsyncClient,
     runtime: Runtime,
@@ -184,9 +242,56 @@ class TestKeyRotation:
             f"Завтра контрольная по математике {n}" for n in (1, 2, 3)
         }
 
-        assert await rekey_all(runtime, batch=1) == 2
+        assert await rekey_all(runtime, batch=1) == Rekeyed(messages=2, alerts=0)
         runtime.settings = ParentalSettings(message_keys={"k2": KEY_2}, message_key_id="k2")
         rows = await stored_rows(runtime)
         assert {r.key_id for r in rows} == {"k2"}
         cipher = message_cipher(runtime)
         assert len({open_message(cipher, r).text for r in rows}) == 3
+
+    async def test_rekey_moves_the_alerts_excerpts_and_the_old_key_can_go(
+        self,
+        client: httpx.AsyncClient,
+        runtime: Runtime,
+        clock: FrozenClock,
+        family: FamilyWorld,
+    ) -> None:
+        # README's steps: add a key and make it current, rekey, remove the old key.
+        await upload(client, family, message(clock, 1, text=RISKY))
+        runtime.settings = ParentalSettings(
+            message_keys={"k1": KEY_1, "k2": KEY_2}, message_key_id="k2"
+        )
+        await upload(client, family, message(clock, 2, text=RISKY, conversation_id="other-chat"))
+        assert await rekey_all(runtime, batch=1) == Rekeyed(messages=1, alerts=1)
+        assert await rekey_all(runtime) == Rekeyed(messages=0, alerts=0)
+        runtime.settings = ParentalSettings(message_keys={"k2": KEY_2}, message_key_id="k2")
+
+        alerts = f"/v1/children/{family.child_id}/message-alerts"
+        listed = await client.get(alerts, headers=family.guardian.headers)
+        assert len(listed.json()["items"]) == 2
+        for alert in listed.json()["items"]:
+            detail = await client.get(f"{alerts}/{alert['id']}", headers=family.guardian.headers)
+            assert detail.status_code == 200, detail.text
+            assert "покончить с собой" in detail.json()["excerpt"]
+            assert detail.json()["excerpt_unavailable"] is False
+
+    async def test_an_excerpt_under_a_removed_key_is_flagged_not_a_server_error(
+        self,
+        client: httpx.AsyncClient,
+        runtime: Runtime,
+        clock: FrozenClock,
+        family: FamilyWorld,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        await upload(client, family, message(clock, 1, text=RISKY))
+        # The old key removed without a rekey: the alert stands, its words are lost.
+        runtime.settings = ParentalSettings(message_keys={"k2": KEY_2}, message_key_id="k2")
+        alerts = f"/v1/children/{family.child_id}/message-alerts"
+        [alert] = (await client.get(alerts, headers=family.guardian.headers)).json()["items"]
+        with caplog.at_level(logging.ERROR, logger="telemetry.conversations.alerts"):
+            detail = await client.get(f"{alerts}/{alert['id']}", headers=family.guardian.headers)
+        assert detail.status_code == 200, detail.text
+        body = detail.json()
+        assert (body["excerpt"], body["excerpt_unavailable"]) == (None, True)
+        assert (body["label"], body["id"]) == ("self_harm", alert["id"])
+        assert "unknown key 'k1'" in caplog.text

@@ -55,8 +55,12 @@ async def every_guardian_action(
     [alert] = (await client.get(f"{child}/message-alerts", headers=guardian)).json()["items"]
     excerpt = await client.get(f"{child}/message-alerts/{alert['id']}", headers=guardian)
     assert excerpt.status_code == 200, excerpt.text
+    none = {"label": "drugs"}  # a list without excerpts: looked, read nothing
+    assert (await client.get(f"{child}/message-alerts", headers=guardian, params=none)).is_success
     chat = f"{child}/conversations/{alert['conversation']}/messages"
     assert (await client.get(chat, headers=guardian)).status_code == 200
+    harm = {"label": "self_harm"}
+    assert (await client.get(f"{child}/messages", headers=guardian, params=harm)).is_success
     for kind in ("listen", "ring"):
         given = await client.post(f"{child}/commands", headers=guardian, json={"kind": kind})
         assert given.status_code == 201, given.text
@@ -74,6 +78,7 @@ GUARDIAN_ACTIONS = {
     "messages.alerts_viewed",
     "messages.excerpt_viewed",
     "messages.transcript_viewed",
+    "messages.label_searched",
     "command.listen",
     "command.ring",
     "filter.profile_updated",

@@ -17,7 +17,8 @@ What is in it:
   parent rows);
 - ``conversation_messages`` and ``message_alerts``: labels and metadata always; the words
   (text, sender, conversation title, an alert's excerpt) only while the guardians may read
-  whole conversations (``messages_transcripts_under_age``), as the app shows them;
+  whole conversations (the carrier's ``transcripts_under_age``: ``parental.age_policy``), as
+  the app shows them;
 - ``notifications``: what the guardians' phones and the child's devices were sent about the
   child.
 

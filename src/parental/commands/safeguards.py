@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.categories.catalog import age_band
+from parental.age_policy.policy import AgePolicy
 from parental.children.models import Child
 from parental.children.monitoring import local_today
 from parental.commands.errors import (
@@ -77,15 +78,17 @@ def _window_text(window: timedelta) -> str:
 
 def check_listen(
     settings: ParentalSettings,
+    policy: AgePolicy,
     *,
     child: Child,
     membership: Guardian,
     requested: int | None,
     now: datetime,
 ) -> int:
-    """The seconds a listening session may record, or why the guardian may not start one."""
+    """The seconds a listening session may record, or why the guardian may not start one
+    (the age bands are the carrier's age policy's)."""
     today: date = local_today(now, child.timezone)
-    if age_band(child.birthdate, today) not in settings.command_listen_age_bands:
+    if not policy.listens_to(age_band(child.birthdate, today)):
         raise ListenNotForThisAge()
     joined_for = now - membership.joined_at
     if joined_for < timedelta(hours=settings.command_listen_guardian_min_hours):

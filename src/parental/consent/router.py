@@ -83,7 +83,7 @@ async def get_child_consents(
     now = runtime.clock.now()
     states = await service.current(session, runtime.settings, child, now)
     rows = await service.history(session, child.id, limit=limit + 1, before=_before(cursor))
-    state = transparency.consent_state(runtime.settings, child, states)
+    state = await transparency.consent_state(session, runtime.settings, child, states)
     return ConsentsRead(
         **state.model_dump(),
         history=[ConsentRecordRead.of(r) for r in rows[:limit]],
@@ -137,7 +137,7 @@ async def get_device_consents(
     """The consents in force for this child: the guardians' and the child's own."""
     child = await _device_child(device, session)
     states = await service.current(session, runtime.settings, child, runtime.clock.now())
-    return transparency.consent_state(runtime.settings, child, states)
+    return await transparency.consent_state(session, runtime.settings, child, states)
 
 
 @device_router.put(

@@ -36,7 +36,7 @@ class ChildConsentChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: Literal[Purpose.MESSAGES, Purpose.LISTENING]
-    granted: bool
+    granted: JsonBool
     text_version: str | None = TEXT_VERSION
 
 

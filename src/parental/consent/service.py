@@ -11,6 +11,7 @@ and read of consented data makes.
 - Messages and listening need the guardian's explicit consent and, from the child's
   ``child_consent_age`` birthday (in the child's zone), the child's own, given on the device.
   Below that age the guardians' consent is enough, and the child's device cannot record one.
+  The age is the carrier's (``parental.age_policy``; the setting until the carrier sets one).
 - ``require`` is asked before anything of a purpose is collected or read: without the needed
   consent it raises ``ConsentRequired`` naming the purpose and whose consent is missing.
 
@@ -28,6 +29,7 @@ from typing import Literal
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.age_policy import service as age_policy
 from parental.audit import service as audit
 from parental.children.models import Child
 from parental.children.monitoring import local_today
@@ -78,13 +80,19 @@ def turns(birthdate: date, age: int) -> date:
         return date(birthdate.year + age, 2, 28)
 
 
-def own_consent_from(settings: ParentalSettings, child: Child) -> date:
-    """The day from which the child's own consent is needed for messages and listening."""
-    return turns(child.birthdate, settings.child_consent_age)
+def own_consent_from(consent_age: int, child: Child) -> date:
+    """The day from which the child's own consent is needed for messages and listening
+    (``consent_age``: the age policy's ``child_consent_age``)."""
+    return turns(child.birthdate, consent_age)
 
 
-def child_consent_required(settings: ParentalSettings, child: Child, now: datetime) -> bool:
-    return local_today(now, child.timezone) >= own_consent_from(settings, child)
+def child_consent_required(consent_age: int, child: Child, now: datetime) -> bool:
+    return local_today(now, child.timezone) >= own_consent_from(consent_age, child)
+
+
+async def consent_age(session: AsyncSession, settings: ParentalSettings) -> int:
+    """The age from which the child's own consent is needed (the carrier's age policy)."""
+    return (await age_policy.current(session, settings)).child_consent_age
 
 
 def _party(row: ConsentRecord | None, child: Child, purpose: Purpose, party: Party) -> PartyConsent:
@@ -125,7 +133,9 @@ async def current(
     """The consent in force for each of ``purposes``, guardian's and child's."""
     wanted = list(purposes)
     latest = await _latest_rows(session, child.id, wanted)
-    needs_child = child_consent_required(settings, child, now)
+    needs_child = not CHILD_CONSENT_PURPOSES.isdisjoint(wanted) and child_consent_required(
+        await consent_age(session, settings), child, now
+    )
     out = []
     for purpose in wanted:
         asks_child = purpose in CHILD_CONSENT_PURPOSES
@@ -221,11 +231,13 @@ async def change(
     """Record that ``party`` gives or withdraws consent to ``purpose``, audited for the child
     and the guardians to see; whether anything changed (the same answer to the same text
     again records nothing)."""
-    if party is Party.CHILD and not child_consent_required(settings, child, now):
-        raise ChildConsentNotNeeded(
-            f"Below {settings.child_consent_age}, the guardians' consent decides; the child's "
-            f"own is asked from {own_consent_from(settings, child).isoformat()}."
-        )
+    if party is Party.CHILD:
+        age = await consent_age(session, settings)
+        if not child_consent_required(age, child, now):
+            raise ChildConsentNotNeeded(
+                f"Below {age}, the guardians' consent decides; the child's own is asked from "
+                f"{own_consent_from(age, child).isoformat()}."
+            )
     version = checked_version(settings, granted, text_version)
     latest = (await _latest_rows(session, child.id, [purpose])).get((purpose.value, party.value))
     if latest is not None and latest.granted == granted and latest.text_version == version:

@@ -59,6 +59,11 @@ ACTIONS: dict[str, dict[Locale, str]] = {
         "{who}: просмотр твоих приходов и уходов",
         "{who} looked at your arrivals and departures",
     ),
+    "places.created": _t("{who}: орын қосты", "{who}: добавление места", "{who} added a place"),
+    "places.updated": _t(
+        "{who}: орынды өзгертті", "{who}: изменение места", "{who} changed a place"
+    ),
+    "places.deleted": _t("{who}: орынды жойды", "{who}: удаление места", "{who} removed a place"),
     "usage.viewed": _t(
         "{who}: экран уақытыңды қарады",
         "{who}: просмотр твоего экранного времени",
@@ -88,6 +93,11 @@ ACTIONS: dict[str, dict[Locale, str]] = {
         "{who}: чаттарыңның бірін оқыды",
         "{who}: чтение твоего чата",
         "{who} read one of your chats",
+    ),
+    "messages.label_searched": _t(
+        "{who}: барлық чаттарыңнан бір тақырыптағы хабарламаларды оқыды",
+        "{who}: чтение твоих сообщений на одну тему из всех чатов",
+        "{who} read your messages on one subject across your chats",
     ),
     "command.ring": _t(
         "{who}: телефоныңды қатты шылдырлатты",
@@ -179,6 +189,11 @@ ACTIONS: dict[str, dict[Locale, str]] = {
         "{who}: дополнительное время для тебя",
         "{who} gave you extra time",
     ),
+    "screen_time_request.created": _t(
+        "{who}: ата-анаңа сұрауыңды жіберді",
+        "{who}: твой запрос отправлен родителям",
+        "{who} sent your request to your parents",
+    ),
     "screen_time_request.decided": _t(
         "{who}: сұрауыңа жауап берді",
         "{who}: ответ на твой запрос",
@@ -193,6 +208,11 @@ ACTIONS: dict[str, dict[Locale, str]] = {
         "{who}: тапсырмаңды тексерді",
         "{who}: проверка твоего задания",
         "{who} checked your task",
+    ),
+    "screen_time_task.done": _t(
+        "{who}: тапсырманы орындалды деп белгіледі",
+        "{who}: задание отмечено как выполненное",
+        "{who} marked a task as done",
     ),
     "screen_time_task.deleted": _t(
         "{who}: тапсырманы жойды", "{who}: удаление задания", "{who} removed a task"
@@ -226,6 +246,17 @@ ACTIONS: dict[str, dict[Locale, str]] = {
         "{who}: сені отбасына қосты",
         "{who}: добавление тебя в семью",
         "{who} added you to the family",
+    ),
+    "child.data_exported": _t(
+        "{who}: сен туралы барлық деректерді жүктеп алды",
+        "{who}: выгрузка всех твоих данных",
+        "{who} downloaded everything held about you",
+    ),
+    # Written by the service itself when the child turns 18 (shown as the carrier's).
+    "child.stepped_down": _t(
+        "{who}: бақылау аяқталды, саған 18 жас толды",
+        "{who}: наблюдение окончено, тебе исполнилось 18",
+        "{who}: monitoring has ended, you are 18",
     ),
     "device.paired": _t(
         "{who}: телефон қосылды", "{who}: подключение телефона", "{who} was connected"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filters.categories.catalog import age_band
+from parental.age_policy import service as age_policy
 from parental.audit import service as audit
 from parental.audit.schemas import AuditEventRead
 from parental.auth.models import Account
@@ -43,17 +44,22 @@ from parental.i18n import Locale
 from parental.kit.phone import mask
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
+from telemetry.conversations.schemas import MessagesMode
 
 WHO_TYPES = {"guardian": "guardian", "device": "device", "staff": "admin"}  # else the carrier
 
 
-def consent_state(
-    settings: ParentalSettings, child: Child, states: list[consent.PurposeConsent]
+async def consent_state(
+    session: AsyncSession,
+    settings: ParentalSettings,
+    child: Child,
+    states: list[consent.PurposeConsent],
 ) -> ConsentState:
+    age = await consent.consent_age(session, settings)
     return ConsentState(
         text_version=settings.consent_text_version,
-        child_consent_age=settings.child_consent_age,
-        child_consent_from=consent.own_consent_from(settings, child),
+        child_consent_age=age,
+        child_consent_from=consent.own_consent_from(age, child),
         purposes=[PurposeConsentRead.of(s) for s in states],
     )
 
@@ -79,11 +85,14 @@ async def monitored(
         reasons = _reasons(status, states[purpose]) + list(extra)
         return FeatureRead(on=not reasons, reasons=reasons)
 
+    policy = await age_policy.current(session, settings)
     message_reasons = _reasons(status, states[Purpose.MESSAGES])
     # The same function as GET /v1/device/messages/mode, told whether messages are collected.
-    mode = messages_mode(runtime, child, active=not message_reasons)
+    mode = messages_mode(runtime, policy, child, active=not message_reasons)
+    if mode is MessagesMode.OFF and not message_reasons:  # the carrier's band ended it
+        message_reasons = ["not_for_this_age"]
     band = age_band(child.birthdate, local_today(now, child.timezone))
-    listen_age = [] if band in settings.command_listen_age_bands else ["not_for_this_age"]
+    listen_age = [] if policy.listens_to(band) else ["not_for_this_age"]
     profile = await child_profile(session, runtime, child)
     blocked = [
         FilterCategoryRead(category=key, mode=value["mode"])
@@ -162,7 +171,7 @@ async def feed(
         monitored=await monitored(
             session, runtime, child, status, {s.purpose: s for s in states}, now
         ),
-        consents=consent_state(runtime.settings, child, states),
+        consents=await consent_state(session, runtime.settings, child, states),
         entries=[entry(e, locale, phones) for e in page.items],
         next_cursor=page.next_cursor,
     )

@@ -4,24 +4,29 @@
 label) it finds the open alert (one whose latest message is less than ``window`` before this
 one's time): if there is one, the message is counted in it (``messages``, ``last_at``) and
 nobody is told again; otherwise a new alert is stored, with the excerpt around the first
-trigger sealed, and its event returned to be published once committed. So a flood of
-messages in one conversation makes one alert per label and window, not one per message.
+trigger sealed, and returned (``notices.plan`` decides how the guardians are told of it). So a
+flood of messages in one conversation makes one alert per label and window, not one per
+message. The caller holds a lock on the child: two uploads at once must not both find no open
+alert for the same conversation and label.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telemetry.conversations.crypto import MessageCipher, Sealed
-from telemetry.conversations.events import MessageAlertRaised, RiskyMessage, SelfHarmMessage
+from telemetry.conversations.crypto import MessageCipher, Sealed, UnknownKey
+from telemetry.conversations.events import RiskyMessageStored
 from telemetry.conversations.models import MessageAlert
+
+log = logging.getLogger(__name__)
 
 EXCERPT_CONTEXT = 60  # characters kept on each side of the trigger
 _SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -57,9 +62,15 @@ def excerpt_aad(alert_id: uuid.UUID) -> bytes:
     return f"alert|{alert_id}".encode()
 
 
-def open_excerpt(cipher: MessageCipher, alert: MessageAlert) -> str:
+def open_excerpt(cipher: MessageCipher, alert: MessageAlert) -> str | None:
+    """The excerpt; None, logged as an error, when it is sealed under a key this process no
+    longer has (removed before ``rekey`` moved the alert): the alert itself still stands."""
     sealed = Sealed(alert.key_id, alert.sealed_excerpt)
-    return cipher.open(sealed, aad=excerpt_aad(alert.id)).decode()
+    try:
+        return cipher.open(sealed, aad=excerpt_aad(alert.id)).decode()
+    except UnknownKey:
+        log.error("message alert %s: excerpt sealed under unknown key %r", alert.id, alert.key_id)
+        return None
 
 
 def _worst_per_label(hits: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -80,9 +91,9 @@ async def raise_alerts(
     flagged: Sequence[Flagged],
     now: datetime,
     window: timedelta,
-) -> list[MessageAlertRaised]:
-    """Store or extend the alerts for ``flagged``; the events of the new ones."""
-    events: list[MessageAlertRaised] = []
+) -> list[MessageAlert]:
+    """Store or extend the alerts for ``flagged``; the new ones."""
+    raised: list[MessageAlert] = []
     for message in sorted(flagged, key=lambda m: m.sent_at):
         for label, hit in _worst_per_label(message.hits).items():
             open_alert = await session.scalar(
@@ -106,38 +117,69 @@ async def raise_alerts(
                 excerpt(message.text, hit["start"], hit["end"]).encode(),
                 aad=excerpt_aad(alert_id),
             )
-            session.add(
-                MessageAlert(
-                    id=alert_id,
-                    child_id=child_id,
-                    app=message.app,
-                    conversation_hash=message.conversation_hash,
-                    label=label,
-                    severity=hit["severity"],
-                    rule_id=hit["rule_id"][:100],
-                    direction=message.direction,
-                    sent_at=message.sent_at,
-                    created_at=now,
-                    last_at=message.sent_at,
-                    messages=1,
-                    key_id=sealed.key_id,
-                    sealed_excerpt=sealed.blob,
-                )
+            alert = MessageAlert(
+                id=alert_id,
+                child_id=child_id,
+                app=message.app,
+                conversation_hash=message.conversation_hash,
+                label=label,
+                severity=hit["severity"],
+                rule_id=hit["rule_id"][:100],
+                direction=message.direction,
+                sent_at=message.sent_at,
+                created_at=now,
+                last_at=message.sent_at,
+                messages=1,
+                key_id=sealed.key_id,
+                sealed_excerpt=sealed.blob,
             )
+            session.add(alert)
             await session.flush()
-            event_class = SelfHarmMessage if label == "self_harm" else RiskyMessage
-            events.append(
-                event_class(
-                    occurred_at=now,
-                    alert_id=alert_id,
-                    child_id=child_id,
-                    label=label,
-                    severity=hit["severity"],
-                    app=message.app,
-                    sent_at=message.sent_at,
-                )
-            )
-    return events
+            raised.append(alert)
+    return raised
+
+
+def stored_events(
+    child_id: uuid.UUID, flagged: Sequence[Flagged], now: datetime
+) -> list[RiskyMessageStored]:
+    """An event per risky message and label, whether it raised an alert or was counted into
+    an open one (what the guardians are told is decided from the alerts alone)."""
+    return [
+        RiskyMessageStored(
+            occurred_at=now,
+            child_id=child_id,
+            app=message.app,
+            conversation=message.conversation_hash,
+            label=label,
+            severity=hit["severity"],
+            rule_id=hit["rule_id"],
+            direction=message.direction,
+            sent_at=message.sent_at,
+        )
+        for message in sorted(flagged, key=lambda m: m.sent_at)
+        for label, hit in _worst_per_label(message.hits).items()
+    ]
+
+
+async def rekey(session: AsyncSession, cipher: MessageCipher, *, batch: int = 500) -> int:
+    """Reseal up to ``batch`` alerts' excerpts not under the current key; how many (the
+    messages' ``service.rekey`` for the alerts, which outlive the messages)."""
+    query = (
+        select(MessageAlert)
+        .where(MessageAlert.key_id != cipher.current)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list((await session.scalars(query)).all())
+    for row in rows:
+        sealed = cipher.reseal(Sealed(row.key_id, row.sealed_excerpt), aad=excerpt_aad(row.id))
+        await session.execute(
+            update(MessageAlert)
+            .where(MessageAlert.id == row.id, MessageAlert.key_id == row.key_id)
+            .values(key_id=sealed.key_id, sealed_excerpt=sealed.blob),
+            execution_options={"synchronize_session": False},
+        )
+    return len(rows)
 
 
 async def purge(session: AsyncSession, *, before: datetime) -> int:

@@ -1,6 +1,7 @@
-"""What guardians read of a child's messages: alerts (with their excerpts one at a time) for
-every child under 18, whole conversations only for the youngest (``MessagesMode``). The
-callers check the mode and write the audit rows; this module only reads and opens."""
+"""What guardians read of a child's messages: alerts with their excerpts (in the list, or one
+at a time) for every child under 18, whole conversations only for the youngest
+(``MessagesMode``; messages of one label across them: ``search``). The callers check the mode
+and write the audit rows; this module only reads and opens."""
 
 from __future__ import annotations
 
@@ -22,21 +23,36 @@ from telemetry.conversations.schemas import (
     MessagesMode,
     StoredMessage,
 )
+from telemetry.conversations.search import has_label
 from telemetry.conversations.service import open_message
+
+ADULT_AGE = 18
+
+
+def birthday(birthdate: date, age: int) -> date:
+    """The day the child turns ``age`` (29 February: the 28th, as for the 18th birthday)."""
+    try:
+        return birthdate.replace(year=birthdate.year + age)
+    except ValueError:
+        return date(birthdate.year + age, 2, 28)
 
 
 def mode_for(
-    birthdate: date, today: date, *, transcripts_under_age: int, active: bool
+    birthdate: date,
+    today: date,
+    *,
+    transcripts_under_age: int,
+    active: bool,
+    excerpts_under_age: int = ADULT_AGE,
 ) -> MessagesMode:
-    """The mode for a child born on ``birthdate``, on ``today`` (the child's local date)."""
-    if not active:
+    """The mode for a child born on ``birthdate``, on ``today`` (the child's local date): it
+    changes on the days ``birthday`` gives, the ones the child's device is shown. Nothing
+    from ``excerpts_under_age`` (the carrier's band), and never from 18."""
+    if not active or today >= birthday(birthdate, min(excerpts_under_age, ADULT_AGE)):
         return MessagesMode.OFF
-    age = (
-        today.year - birthdate.year - ((today.month, today.day) < (birthdate.month, birthdate.day))
-    )
-    if age >= 18:
-        return MessagesMode.OFF
-    return MessagesMode.TRANSCRIPTS if age < transcripts_under_age else MessagesMode.ALERTS
+    if today < birthday(birthdate, transcripts_under_age):
+        return MessagesMode.TRANSCRIPTS
+    return MessagesMode.ALERTS
 
 
 def alert_read(alert: MessageAlert) -> MessageAlertRead:
@@ -61,8 +77,10 @@ async def alerts_page(
     limit: int,
     cursor: str | None,
     label: str | None = None,
+    cipher: MessageCipher | None = None,
 ) -> tuple[list[MessageAlertRead], str | None]:
-    """The child's alerts (of one label, if given), newest first."""
+    """The child's alerts (of one label, if given), newest first; with their excerpts when
+    ``cipher`` is given (the caller audits that they were read)."""
     query = select(MessageAlert).where(MessageAlert.child_id == child_id)
     if label is not None:
         query = query.where(MessageAlert.label == label)
@@ -79,7 +97,16 @@ async def alerts_page(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
-    return [alert_read(r) for r in rows], next_cursor
+    if cipher is None:
+        return [alert_read(r) for r in rows], next_cursor
+    return [_with_excerpt(cipher, r) for r in rows], next_cursor
+
+
+def _with_excerpt(cipher: MessageCipher, alert: MessageAlert) -> MessageAlertRead:
+    excerpt = open_excerpt(cipher, alert)
+    return alert_read(alert).model_copy(
+        update={"excerpt": excerpt, "excerpt_unavailable": excerpt is None}
+    )
 
 
 async def alert_detail(
@@ -88,17 +115,14 @@ async def alert_detail(
     alert = await session.get(MessageAlert, alert_id)
     if alert is None or alert.child_id != child_id:
         raise MessageAlertNotFound()
-    return MessageAlertDetail(
-        **alert_read(alert).model_dump(),
-        excerpt=open_excerpt(cipher, alert),
-        rule_id=alert.rule_id,
-    )
+    return MessageAlertDetail(**_with_excerpt(cipher, alert).model_dump(), rule_id=alert.rule_id)
 
 
 async def conversations(
-    session: AsyncSession, cipher: MessageCipher, child_id: uuid.UUID
+    session: AsyncSession, cipher: MessageCipher, child_id: uuid.UUID, *, label: str | None = None
 ) -> list[ConversationRead]:
-    """The child's conversations still held, the latest first, with their titles."""
+    """The child's conversations still held (those with a message of ``label``, if given: the
+    labels are searched, never the text), the latest first, with their titles."""
     grouped = (
         select(
             ConversationMessage.app,
@@ -109,6 +133,11 @@ async def conversations(
         .where(ConversationMessage.child_id == child_id)
         .group_by(ConversationMessage.app, ConversationMessage.conversation_hash)
     )
+    if label is not None:
+        labelled = select(ConversationMessage.conversation_hash).where(
+            ConversationMessage.child_id == child_id, has_label(label)
+        )
+        grouped = grouped.where(ConversationMessage.conversation_hash.in_(labelled))
     labels: dict[str, set[str]] = {}
     for conversation, row_labels in await session.execute(
         select(ConversationMessage.conversation_hash, ConversationMessage.labels).where(

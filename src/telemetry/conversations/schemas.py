@@ -2,7 +2,7 @@
 
 Limits: a batch holds at most ``MAX_BATCH`` messages; a text at most ``MAX_TEXT`` characters
 (longer ones are refused item by item, the rest of the batch is kept); names and titles at
-most 200.
+most 200; the request body at most ``MAX_BATCH_BYTES``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from parental.kit.wire import JsonAwareDatetime
 
 MAX_BATCH = 500
 MAX_TEXT = 4000
+# The largest body of a legal batch, which the app-wide body limit (1 MiB) is far below: per
+# message, every character four bytes of UTF-8 (the most one takes): the text 16,000, the
+# title and the sender's name 1,600, the two ids 2,040, the app 255, and under 300 for the
+# time, the kinds and the field names; rounded up to 22,000.
+MAX_BATCH_BYTES = MAX_BATCH * 22_000
 
 
 class Request(BaseModel):
@@ -125,10 +130,20 @@ class MessageAlertRead(BaseModel):
     last_at: datetime = Field(description="The latest one grouped into this alert.")
     messages: int = Field(description="Risky messages of this label grouped into it.")
     created_at: datetime
+    excerpt: str | None = Field(
+        default=None,
+        description="The words around the trigger in the first message, for the ages whose "
+        "guardians see excerpts (null otherwise, or when it can no longer be opened: see "
+        "excerpt_unavailable). The child's device shows that they were read.",
+    )
+    excerpt_unavailable: bool = Field(
+        default=False,
+        description="The excerpt was sealed under a key the service no longer has (removed "
+        "before `parental messages rekey` moved it): the alert stands, its words are lost.",
+    )
 
 
 class MessageAlertDetail(MessageAlertRead):
-    excerpt: str = Field(description="The words around the trigger in the first message.")
     rule_id: str = Field(description="The lexicon rule that fired (to report a false alarm).")
 
 
@@ -157,6 +172,18 @@ class TranscriptRead(BaseModel):
     next_cursor: str | None
 
 
+class LabelledMessage(StoredMessage):
+    conversation: str = Field(description="The conversation's key (for its transcript).")
+
+
+class LabelledMessagePage(BaseModel):
+    """Messages of one label across the child's conversations, newest first."""
+
+    label: str
+    items: list[LabelledMessage]
+    next_cursor: str | None
+
+
 class DeviceMessagesModeRead(BaseModel):
     """What the child's device shows about message monitoring."""
 
@@ -164,4 +191,7 @@ class DeviceMessagesModeRead(BaseModel):
     transcripts_until: date | None = Field(
         description="The day guardians stop seeing whole conversations (alerts only after)."
     )
-    alerts_until: date = Field(description="The 18th birthday: nothing is seen from then.")
+    alerts_until: date = Field(
+        description="The day alerts end (the carrier's band, at most the 18th birthday): "
+        "nothing is seen from then."
+    )

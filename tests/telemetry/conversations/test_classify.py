@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telemetry.conversations.classify import Classifier, Hit, Label, Severity, labels_of
-from telemetry.conversations.classify.scoring import score
+from telemetry.conversations.classify.scoring import Scores, score
 
 DATA = Path(__file__).parents[2] / "data" / "conversations"
 
@@ -93,6 +93,68 @@ def test_obfuscations(classifier: Classifier, text: str, label: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "span", "rule_id", "form"),
+    [
+        # A phrase spelled out letter by letter is one joined word: matched run together.
+        (
+            "k i l l m y s e l f",
+            "k i l l m y s e l f",
+            "self_harm.kill_self",
+            "kill+en_verb myself",
+        ),
+        ("ok k.i.l.l m.y.s.e.l.f...", "k.i.l.l m.y.s.e.l.f", "self_harm.kill_self", None),
+        ("I want to k-i-l-l m-y-s-e-l-f", "k-i-l-l m-y-s-e-l-f", "self_harm.kill_self", None),
+        # A proximity rule's forms next to each other, in either order.
+        (
+            "х о ч у  у м е р е т ь",
+            "х о ч у  у м е р е т ь",
+            "self_harm.want_die",
+            "хочу + умереть",
+        ),
+        (
+            "у м е р е т ь  х о ч у",
+            "у м е р е т ь  х о ч у",
+            "self_harm.want_die",
+            "хочу + умереть",
+        ),
+        (
+            "o l g i m  k e l e d i",
+            "o l g i m  k e l e d i",
+            "self_harm.want_die_kk",
+            "өлгім келеді",
+        ),
+        # "_" run together: at most a word's letters between.
+        ("d o n t t e l l y o u r p a r e n t s", None, "grooming.secrecy", "dont tell _ parents"),
+    ],
+)
+def test_a_phrase_spelled_letter_by_letter(
+    classifier: Classifier, text: str, span: str | None, rule_id: str, form: str | None
+) -> None:
+    hits = [h for h in classifier.classify(text) if h.rule_id == rule_id]
+    assert hits, text
+    (hit,) = hits
+    assert text[hit.start : hit.end] == (span or text)  # the span covers the letters themselves
+    if form is not None:
+        assert hit.form == form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this exam is k i l l i n g m e",  # the negatives run together too
+        "k i l l t i m e",
+        "m y s e l f",  # half a phrase
+        "s k i l l m y s e l f",  # the whole joined word must be the phrase
+        "k i n o tonight",
+    ],
+)
+def test_letters_spelled_out_that_are_no_phrase_do_not_fire(
+    classifier: Classifier, text: str
+) -> None:
+    assert classifier.classify(text) == []
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("kіll myself", "self_harm"),  # Cyrillic і inside a Latin word
@@ -163,28 +225,92 @@ def test_the_compiled_classifier_is_immutable(classifier: Classifier) -> None:
 
 
 def test_the_labelled_set_meets_the_issue_targets(classifier: Classifier) -> None:
+    # The tuning set: the lexicon was tuned on it, so this guards against regressions in fit;
+    # the hold-out tests below are the measure of quality.
     scores = score(load("labelled.jsonl"), lambda text: labels_of(classifier.classify(text)))
     assert scores.per_label[Label.SELF_HARM].recall >= 0.9
     assert scores.overall.precision >= 0.8
 
 
+@pytest.fixture(scope="module", params=["holdout.jsonl", "blind.jsonl"])
+def unseen_scores(request: pytest.FixtureRequest, classifier: Classifier) -> Scores:
+    """Scores on a set the lexicon was not tuned on (the hold-out's texts were not, though
+    the kinds of message it missed were told to the lexicon's author; the blind set was
+    never scored before its figures were recorded)."""
+    return score(load(request.param), lambda text: labels_of(classifier.classify(text)))
+
+
+def test_unseen_messages_meet_the_precision_target(unseen_scores: Scores) -> None:
+    assert unseen_scores.overall.precision >= 0.8
+
+
+# TARGET NOT MET (2026-12-04): self_harm recall 0.889 (32 of 36) on the hold-out and 0.429
+# (27 of 63) on the blind set. A lexicon finds the ways of saying it that its authors thought
+# of; see docs/benchmarks.md. Strict: the day the target is met this fails as XPASS and the
+# marker must go.
+@pytest.mark.xfail(strict=True, reason="self_harm recall on unseen messages < 0.9")
+def test_unseen_messages_meet_the_self_harm_recall_target(unseen_scores: Scores) -> None:
+    assert unseen_scores.per_label[Label.SELF_HARM].recall >= 0.9
+
+
 def test_the_evaluation_sets_have_the_promised_shape() -> None:
     labelled, holdout = load("labelled.jsonl"), load("holdout.jsonl")
     assert len(labelled) >= 360
-    assert len(holdout) >= 50
-    for rows in (labelled, holdout):
+    assert len(holdout) >= 330
+    for rows, fields, per_language in (
+        (labelled, {"id", "lang", "text", "labels"}, 100),
+        (holdout, {"id", "lang", "text", "labels", "hard_negative"}, 80),
+    ):
         assert len({r["id"] for r in rows}) == len(rows)
         for row in rows:
-            assert set(row) == {"id", "lang", "text", "labels"}
+            assert set(row) == fields
             assert row["lang"] in {"kk", "ru", "en", "mixed"}
             assert set(row["labels"]) <= {label.value for label in Label}
+        languages = Counter(r["lang"] for r in rows)
+        assert min(languages["kk"], languages["ru"], languages["en"]) >= per_language
+        harmless = sum(1 for r in rows if not r["labels"])
+        assert 0.4 <= harmless / len(rows) <= 0.6
+        labels = Counter(name for r in rows for name in r["labels"])
+        assert min(labels[label.value] for label in Label) >= 25
     assert not {r["text"] for r in labelled} & {r["text"] for r in holdout}
-    languages = Counter(r["lang"] for r in labelled)
-    assert min(languages["kk"], languages["ru"], languages["en"]) >= 100
-    harmless = sum(1 for r in labelled if not r["labels"])
-    assert 0.4 <= harmless / len(labelled) <= 0.6
-    labels = Counter(name for r in labelled for name in r["labels"])
-    assert min(labels[label.value] for label in Label) >= 25
+    # A hard negative is harmless by definition.
+    hard = [r for r in holdout if r["hard_negative"]]
+    assert len(hard) >= 60
+    assert all(r["labels"] == [] for r in hard)
+
+
+def plain(text: str) -> str:
+    """A text as compared across sets: case and runs of white space do not make it new."""
+    return " ".join(text.casefold().split())
+
+
+def test_the_blind_set_has_the_promised_shape() -> None:
+    # Written afterwards by someone who saw neither the lexicon nor the other two sets.
+    blind = load("blind.jsonl")
+    assert len(blind) >= 300
+    assert len({r["id"] for r in blind}) == len(blind)
+    for row in blind:
+        assert set(row) == {"id", "lang", "text", "labels", "hard_negative"}
+        assert row["id"].startswith("b")
+        assert row["lang"] in {"kk", "ru", "en", "mixed"}
+        assert set(row["labels"]) <= {label.value for label in Label}
+        assert len(set(row["labels"])) == len(row["labels"])
+    languages = Counter(r["lang"] for r in blind)
+    assert min(languages["en"], languages["ru"]) >= 0.28 * len(blind)
+    assert languages["kk"] >= 0.2 * len(blind)
+    assert languages["mixed"] >= 0.05 * len(blind)
+    harmless = sum(1 for r in blind if not r["labels"])
+    assert 0.45 <= harmless / len(blind) <= 0.55
+    labels = Counter(name for r in blind for name in r["labels"])
+    assert labels[Label.SELF_HARM.value] >= 50
+    assert min(labels[label.value] for label in Label) >= 30
+    hard = [r for r in blind if r["hard_negative"]]
+    assert len(hard) >= 80
+    assert all(r["labels"] == [] for r in hard)
+    texts = [plain(r["text"]) for r in blind]
+    assert len(set(texts)) == len(texts)
+    seen = {plain(r["text"]) for name in ("labelled.jsonl", "holdout.jsonl") for r in load(name)}
+    assert not seen & set(texts)
 
 
 RISKY = [

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 
 # Latin letter -> Cyrillic letters that look like it (in either case, once lower-cased).
 _LATIN_LOOKALIKES: dict[str, str] = {
@@ -110,7 +112,7 @@ _TRANSLIT: dict[str, tuple[str, ...]] = {
 # letters share spellings ("1" is "i" and "l"), and unbounded repeats of both backtrack in
 # quadratic or worse time over a long run like "k1111...". The skeleton cuts runs of one
 # character to three, so a bound this size loses nothing real.
-_MAX_REPEAT = 6
+MAX_REPEAT = 6
 # Letters that children often leave out or type as an apostrophe (dropped by the skeleton).
 _OPTIONAL = frozenset("ьъ")
 # Any vowel may be masked with an asterisk ("s*x", "с*кс").
@@ -152,23 +154,49 @@ def _class(chars: Iterable[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def letters_pattern(letters: str) -> str:
-    """A regular expression for one lexicon word (folded letters), over the skeleton.
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """What one letter of a lexicon word accepts in the skeleton: one of ``singles`` or of
+    ``longer``, 1 to ``MAX_REPEAT`` times; an ``optional`` one (a soft or hard sign) once or
+    not at all."""
 
-    Each letter accepts its spellings, repeated up to ``_MAX_REPEAT`` times ("diiie"); a
-    doubled letter in the term is one ("kill" also matches "kil"); soft and hard signs may be
-    missing.
-    """
-    parts: list[str] = []
+    singles: frozenset[str]
+    longer: tuple[str, ...]  # the longest first
+    optional: bool = False
+
+
+@lru_cache(maxsize=4096)
+def letters_of(letters: str) -> tuple[Letter, ...]:
+    """One lexicon word (folded letters), letter by letter, as the skeleton may spell it: a
+    doubled letter in the term is one ("kill" also matches "kil"); soft and hard signs may
+    be missing. ``letters_pattern`` is this as an expression."""
+    out: list[Letter] = []
     previous = ""
     for letter in letters:
         if letter == previous:
             continue
         previous = letter
         if letter in _OPTIONAL:
-            parts.append(f"{_class(_OPTIONAL)}?")
+            out.append(Letter(_OPTIONAL, (), optional=True))
             continue
         singles, longer = spellings(letter)
-        options = [_class(singles), *(re.escape(s) for s in sorted(longer, key=len, reverse=True))]
-        parts.append("(?:" + "|".join(options) + f"){{1,{_MAX_REPEAT}}}")
-    return "".join(parts)
+        out.append(Letter(singles, tuple(sorted(longer, key=len, reverse=True))))
+    return tuple(out)
+
+
+def letter_patterns(letters: str) -> list[str]:
+    """A regular expression per letter of ``letters_of`` (``letters_pattern`` joins them):
+    each letter accepts its spellings, repeated up to ``MAX_REPEAT`` times ("diiie")."""
+    parts: list[str] = []
+    for letter in letters_of(letters):
+        if letter.optional:
+            parts.append(f"{_class(letter.singles)}?")
+            continue
+        options = [_class(letter.singles), *(re.escape(s) for s in letter.longer)]
+        parts.append("(?:" + "|".join(options) + f"){{1,{MAX_REPEAT}}}")
+    return parts
+
+
+def letters_pattern(letters: str) -> str:
+    """A regular expression for one lexicon word (folded letters), over the skeleton."""
+    return "".join(letter_patterns(letters))

@@ -5,16 +5,23 @@
 thread. Each rule compiles to one expression whose alternatives are its forms, each a named
 group, so a hit names the rule and the form that fired. The expressions run over the message's
 skeleton (``skeleton``), and the spans found there are mapped back to the original text.
+
+A word the skeleton joined from single letters ("k i l l m y s e l f" -> "killmyself") lost
+the words it was spelled as: it is also a hit of a rule when it spells one of the rule's
+phrases run together (``joined``), the same form reported, the span mapped back over the
+spaced-out letters. One-word forms match a joined word as before, whole.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from telemetry.conversations.classify.alphabet import letters_pattern
+from telemetry.conversations.classify.alphabet import letter_patterns, letters_pattern
+from telemetry.conversations.classify.joined import ANY_ENDING, ANY_PREFIX, Phrases
 from telemetry.conversations.classify.lexicon import (
     Form,
     Label,
@@ -27,8 +34,8 @@ from telemetry.conversations.classify.lexicon import (
 )
 from telemetry.conversations.classify.skeleton import Skeleton, skeleton
 
-_ANY_PREFIX = "[^ ]{0,4}"
-_ANY_ENDING = "[^ ]{0,6}"
+_ANY_PREFIX = f"[^ ]{{0,{ANY_PREFIX}}}"
+_ANY_ENDING = f"[^ ]{{0,{ANY_ENDING}}}"
 _ANY_WORD = "(?:[^ ]+ )?"
 _START, _END = "(?<![^ ])", "(?![^ ])"
 
@@ -53,58 +60,120 @@ class _Match:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     rule: Rule
-    groups: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # pattern, form per group name
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # expression (``_regex``), form per group name
+    gate: str  # an expression (``_regex``) found wherever the rule's groups match (``_any_of``)
+    joined: Phrases | None = None  # its phrases, for words joined from single letters
 
 
-def _word_pattern(word: Word, endings: Mapping[str, tuple[str, ...]]) -> str:
+def _word_tokens(word: Word, endings: Mapping[str, tuple[str, ...]]) -> list[str]:
     if not word.letters:
-        return _ANY_WORD
-    out = _ANY_PREFIX if word.any_prefix else ""
-    out += letters_pattern(word.letters)
+        return [_ANY_WORD]
+    out = [_ANY_PREFIX] if word.any_prefix else []
+    out += letter_patterns(word.letters)
     if word.any_ending:
-        out += _ANY_ENDING
+        out.append(_ANY_ENDING)
     elif word.endings is not None:
         options = [letters_pattern(e) for e in endings[word.endings]]
-        out += "(?:" + "|".join(sorted(options, key=len, reverse=True)) + ")"
+        out.append("(?:" + "|".join(sorted(options, key=len, reverse=True)) + ")")
+    return out
+
+
+def _form_tokens(form: Form, endings: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The form's expression in pieces (a letter, an ending, a space...): joined, the form's
+    pattern; shared by many forms, the branches of the screen's tree."""
+    out: list[str] = []
+    last = len(form.words) - 1
+    for index, word in enumerate(form.words):
+        out += _word_tokens(word, endings)
+        # "_" carries its own trailing space; other words but the last are followed by one.
+        if word.letters and index < last:
+            out.append(" ")
     return out
 
 
 def _form_pattern(form: Form, endings: Mapping[str, tuple[str, ...]]) -> str:
-    out = ""
-    last = len(form.words) - 1
-    for index, word in enumerate(form.words):
-        out += _word_pattern(word, endings)
-        # "_" carries its own trailing space; other words but the last are followed by one.
-        if word.letters and index < last:
-            out += " "
-    return out
+    return "".join(_form_tokens(form, endings))
 
 
-def _compile_group(
+def _tree_pattern(forms: Iterable[Sequence[str]]) -> str:
+    """One expression matching what the alternation of ``forms`` (each in pieces) matches,
+    with the pieces they begin with in common written once ("ki(?:ll|ss)" for "kill" and
+    "kiss"): the regular expression engine tries an alternation's branches one by one at
+    every position, so two thousand forms cost two thousand tries where the tree costs a
+    few dozen."""
+    tree: dict[str, Any] = {}
+    for pieces in forms:
+        node = tree
+        for piece in pieces:
+            node = node.setdefault(piece, {})
+        node[""] = {}  # the form ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [piece + emit(child) for piece, child in node.items() if piece]
+        if "" in node:
+            if not branches:
+                return ""
+            return "(?:" + "|".join(branches) + ")?"
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return emit(tree)
+
+
+def _joined_matches(compiled: _Compiled, sk: Skeleton) -> Iterator[_Match]:
+    """Whole words joined from single letters that spell one of the rule's phrases."""
+    if compiled.joined is None:
+        return
+    for start, end in sk.joined:
+        form = compiled.joined.spelled(sk.text, start, end)
+        # A match must contain a letter, as in ``_matches``.
+        if form is not None and any(c.isalpha() for c in sk.text[start:end]):
+            yield _Match(start, end, form)
+
+
+def _group(
     forms: Sequence[Form], endings: Mapping[str, tuple[str, ...]]
-) -> tuple[re.Pattern[str], tuple[str, ...]]:
+) -> tuple[str, tuple[str, ...]]:
     alternatives = [f"(?P<f{i}>{_form_pattern(f, endings)})" for i, f in enumerate(forms)]
-    pattern = re.compile(_START + "(?:" + "|".join(alternatives) + ")" + _END)
-    return pattern, tuple(f.text for f in forms)
+    return _START + "(?:" + "|".join(alternatives) + ")" + _END, tuple(f.text for f in forms)
 
 
-def _screen(rules: Sequence[_Compiled], endings: Mapping[str, tuple[str, ...]]) -> re.Pattern[str]:
-    """The rules' forms in one expression, without the named groups (names repeat).
-
-    A proximity rule needs every group, so one is enough here: the one whose shortest form
-    is longest ("fat", not "u"), which lets fewer harmless messages through.
-    """
-
-    def selective(groups: Sequence[Sequence[Form]]) -> Sequence[Form]:
-        return max(groups, key=lambda g: min(len(w.letters) for f in g for w in f.words))
-
-    forms = [_form_pattern(f, endings) for c in rules for f in selective(c.rule.groups)]
-    return re.compile(_START + "(?:" + "|".join(forms) + ")" + _END)
+# A rule's groups are compiled when a message first gets past its gate: compiling them all
+# (thousands of forms, each letter a character class) takes seconds, and most rules are
+# seldom needed by a process (a test, a curator's draft checked once).
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
-def _matches(compiled: tuple[re.Pattern[str], tuple[str, ...]], text: str) -> Iterator[_Match]:
-    pattern, forms = compiled
-    for found in pattern.finditer(text):
+# The gates and the screen know the forms by their first pieces only (a letter, a space, an
+# ending...): enough to let through few harmless messages, and quick to compile.
+_GATE_PIECES = 10
+
+
+def _selective(groups: Sequence[Sequence[Form]]) -> Sequence[Form]:
+    """The group a rule cannot match without: for a proximity rule, which needs every group,
+    the one whose shortest form is longest ("fat", not "u"), which fewer messages contain."""
+    return max(groups, key=lambda g: min(len(w.letters) for f in g for w in f.words))
+
+
+def _any_of(rules: Iterable[Rule], endings: Mapping[str, tuple[str, ...]]) -> str:
+    """An expression found in every message in which one of ``rules`` matches (word by word):
+    the beginnings of their forms, as a tree, without the named groups that tell the forms
+    apart. Quick to compile and to search; it may be found where no rule matches."""
+    starts = []
+    for rule in rules:
+        for form in _selective(rule.groups):
+            pieces = _form_tokens(form, endings)
+            # A whole form ends at the end of a word; a beginning, anywhere.
+            starts.append([*pieces, _END] if len(pieces) <= _GATE_PIECES else pieces[:_GATE_PIECES])
+    return _START + "(?:" + _tree_pattern(starts) + ")"
+
+
+def _matches(group: tuple[str, tuple[str, ...]], text: str) -> Iterator[_Match]:
+    pattern, forms = group
+    for found in _regex(pattern).finditer(text):
         # A match must contain a letter: "455" is not "ass", "3" is not "з".
         if found.lastgroup is not None and any(c.isalpha() for c in found.group()):
             yield _Match(found.start(), found.end(), forms[int(found.lastgroup[1:])])
@@ -125,13 +194,16 @@ def _rule_matches(
     compiled: _Compiled, sk: Skeleton, blocked: Sequence[tuple[int, int]]
 ) -> list[_Match]:
     """Matches of one rule outside the ``blocked`` (negative) skeleton spans."""
+    joined = [m for m in _joined_matches(compiled, sk) if not _overlaps(m, blocked)]
+    if _regex(compiled.gate).search(sk.text) is None:
+        return joined  # no group of the rule can match word by word
     found = [
         [m for m in _matches(group, sk.text) if not _overlaps(m, blocked)]
         for group in compiled.groups
     ]
     if len(found) == 1:
-        return found[0]
-    out: list[_Match] = []
+        return found[0] + joined
+    out: list[_Match] = joined
     for anchor in found[0]:
         chosen = [anchor]
         for others in found[1:]:
@@ -170,15 +242,16 @@ class Classifier:
         lexicon: Lexicon = validate_lexicon(data)
 
         def compiled(rule: Rule) -> _Compiled:
-            groups = tuple(_compile_group(g, lexicon.endings) for g in rule.groups)
-            return _Compiled(rule, groups)
+            groups = tuple(_group(g, lexicon.endings) for g in rule.groups)
+            gate = _any_of([rule], lexicon.endings)
+            return _Compiled(rule, groups, gate, Phrases.of(rule.groups, lexicon.endings))
 
         rules = tuple(compiled(r) for r in lexicon.rules)
         return cls(
             lexicon.version,
             rules,
             tuple(compiled(r) for r in lexicon.negatives),
-            _screen(rules, lexicon.endings),
+            re.compile(_any_of(lexicon.rules, lexicon.endings)),
         )
 
     @classmethod
@@ -189,7 +262,11 @@ class Classifier:
     def classify(self, text: str) -> list[Hit]:
         """The hits in ``text``, by position; empty for a harmless message."""
         sk = skeleton(text)
-        if self.screen.search(sk.text) is None:
+        # The screen knows the phrases word by word only: a word joined from single letters
+        # (rare) is asked of every rule's phrases run together.
+        if self.screen.search(sk.text) is None and not (
+            sk.joined and any(next(_joined_matches(c, sk), None) for c in self.rules)
+        ):
             return []
         blocked: dict[Label, list[tuple[int, int]]] = {}
         for negative in self.negatives:

@@ -6,7 +6,9 @@ separated by one space. Obfuscations that split a word are undone:
 
 - apostrophes inside a word are dropped ("don't" -> "dont", "ub'yu" -> "ubyu");
 - three or more one-character pieces separated by at most two spaces or punctuation marks
-  are one word ("k i l l", "у.б.ь.ю" -> "kill", "убью");
+  are one word ("k i l l", "у.б.ь.ю" -> "kill", "убью"); such a word is marked ``joined``:
+  the words it was spelled as are lost ("k i l l m y s e l f" -> "killmyself"), so the
+  classifier also compares it with its phrases' forms run together;
 - symbols at the ends of a word are punctuation ("kill!!!"), except "$" and "@" before a
   letter or digit ("$ex", "@nal");
 - a run of one character is cut to three ("diiiiiie" -> "diiie").
@@ -54,6 +56,7 @@ class Skeleton:
     text: str
     origin: tuple[int, ...]  # origin[i]: index in the original text of text[i]
     word_starts: tuple[int, ...]  # skeleton index where each word starts
+    joined: tuple[tuple[int, int], ...] = ()  # skeleton spans of the words joined from letters
 
     def word_at(self, index: int) -> int:
         """The number of the word that skeleton index ``index`` falls in."""
@@ -108,9 +111,9 @@ def _trim(piece: Piece) -> Piece:
     return piece[start:end]
 
 
-def _joined(pieces: list[Piece], gaps: list[str]) -> list[Piece]:
-    """Runs of one-character pieces with short gaps joined into one word."""
-    words: list[Piece] = []
+def _joined(pieces: list[Piece], gaps: list[str]) -> list[tuple[Piece, bool]]:
+    """Runs of one-character pieces with short gaps joined into one word (marked True)."""
+    words: list[tuple[Piece, bool]] = []
     index = 0
     while index < len(pieces):
         run_end = index + 1
@@ -123,9 +126,9 @@ def _joined(pieces: list[Piece], gaps: list[str]) -> list[Piece]:
             ):
                 run_end += 1
         if run_end - index >= _JOIN_MIN_PIECES:
-            words.append([c for piece in pieces[index:run_end] for c in piece])
+            words.append(([c for piece in pieces[index:run_end] for c in piece], True))
         else:
-            words.extend(pieces[index:run_end])
+            words.extend((piece, False) for piece in pieces[index:run_end])
         index = run_end
     return words
 
@@ -139,7 +142,8 @@ def skeleton(text: str) -> Skeleton:
     chars: list[str] = []
     origin: list[int] = []
     starts: list[int] = []
-    for word in words:
+    joined: list[tuple[int, int]] = []
+    for word, was_joined in words:
         if chars:
             chars.append(" ")
             origin.append(word[0][1])
@@ -154,4 +158,6 @@ def skeleton(text: str) -> Skeleton:
                 continue
             chars.append(char)
             origin.append(index)
-    return Skeleton("".join(chars), tuple(origin), tuple(starts))
+        if was_joined:
+            joined.append((starts[-1], len(chars)))
+    return Skeleton("".join(chars), tuple(origin), tuple(starts), tuple(joined))
