@@ -1,11 +1,9 @@
-"""From a geofence exit accepted by the API to the FCM request: wake-up on commit vs polling.
+"""From a geofence exit accepted by the API to the FCM request: wake-up on commit vs polling;
+the latency part of ``bench/bench_push.py`` (run that; this module has no command of its own).
 
-Run: .venv/bin/python bench/bench_push_latency.py [--transitions 100] [--children 10]
-     (the embedded default: SQLite in a temporary directory, the worker's rounds in the API's
-     process, in-process notices; with DATABASE_URL=postgresql+asyncpg://... and
-     REDIS_URL=redis://... it creates its own database ``bench_push_latency`` on that server and
-     the worker has a runtime of its own, so its wake-up notices travel through Redis as they
-     do to ``parental worker``)
+On the embedded default (SQLite, in-process notices) the worker's rounds run in the API's
+process; with PostgreSQL and Redis the worker has a runtime of its own, so its wake-up notices
+travel through Redis as they do to ``parental worker``.
 
 The API runs under uvicorn on a loopback port, sending to the fake FCM server of the tests
 (``tests/fakes/fcm.py``, which records when each request arrived). ``--children`` families
@@ -31,13 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
-import os
 import random
-import shutil
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,13 +43,9 @@ import httpx
 import uvicorn
 from asgi_lifespan import LifespanManager
 from google.oauth2.credentials import Credentials
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from parental import migrate
 from parental.app import create_app
-from parental.kit.db import create_engine
-from parental.kit.settings import Environment, KitSettings
+from parental.kit.settings import KitSettings
 from parental.notifications.fcm import PushSender
 from parental.runtime import Runtime, build_runtime
 from parental.settings import ParentalSettings
@@ -70,17 +60,8 @@ HOME = (43.2389, 76.8897)
 AWAY = (43.2889, 76.9397)  # about 7 km from HOME
 SECRET = "bench-secret-" + "x" * 40
 LONG = 3600.0  # the worker's maintenance and timers: out of the way
-
-
-async def fresh_database(url: str, name: str) -> str:
-    """Drop and create database ``name`` on the PostgreSQL server of ``url``; its URL."""
-    admin = create_engine(url)
-    async with admin.connect() as connection:
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+BASELINE = "baseline: polling only"
+WAKE = "wake-up on commit"
 
 
 @dataclass
@@ -261,19 +242,24 @@ def line(name: str, latencies: list[float]) -> str:
     )
 
 
-async def measure(kit: KitSettings, fcm: FakeFcm, args: argparse.Namespace) -> None:
-    separate_worker = kit.redis_url is not None and not kit.resolved_database_url.startswith(
-        "sqlite"
-    )
+def separate(kit: KitSettings) -> bool:
+    """Whether the worker gets a runtime of its own (its notices then go through Redis)."""
+    return kit.redis_url is not None and not kit.resolved_database_url.startswith("sqlite")
+
+
+async def measure(
+    kit: KitSettings, fcm: FakeFcm, args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """The two runs' latencies (seconds) on a migrated database, by run."""
+    separate_worker = separate(kit)
     api = open_runtime(kit, fcm, wake=True)
     try:
-        await migrate.upgrade(api.engine)
         children = await build_world(api, args.children)
         async with served(api) as http:
             # Every child's state starts inside the place (the first fix only sets it).
             await asyncio.gather(*(upload(http, c, HOME) for c in children))
             results: dict[str, list[float]] = {}
-            for name, wake in (("baseline: polling only", False), ("wake-up on commit", True)):
+            for name, wake in ((BASELINE, False), (WAKE, True)):
                 if separate_worker:
                     runtime = open_runtime(kit, fcm, wake=wake)
                 else:
@@ -291,46 +277,24 @@ async def measure(kit: KitSettings, fcm: FakeFcm, args: argparse.Namespace) -> N
     finally:
         await api.close()
 
-    where = "PostgreSQL + Redis, separate worker runtime" if separate_worker else "embedded default"
+    return results
+
+
+def report(args: argparse.Namespace, kit: KitSettings, results: dict[str, list[float]]) -> bool:
+    """Print the percentiles of each run; whether the wake-up met the target."""
+    where = "PostgreSQL + Redis, separate worker runtime" if separate(kit) else "embedded default"
+    interval = ParentalSettings().push_interval_seconds
     print(
         f"{args.transitions} geofence exits over {args.children} children; {where}; "
-        f"push_interval_seconds {api.settings.push_interval_seconds:g}"
+        f"push_interval_seconds {interval:g}"
     )
     print("from the upload's response to the fake FCM receiving the exit's message:")
     for name, latencies in results.items():
         print(line(name, latencies))
-    woken = results["wake-up on commit"]
-    print(f"target p99 < 1000 ms: {'met' if percentile(woken, 99) < 1 else 'NOT met'}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transitions", type=int, default=100)
-    parser.add_argument("--children", type=int, default=10)
-    args = parser.parse_args()
-    logging.getLogger("parental.sms.sender").setLevel(logging.ERROR)  # the sign-in codes
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        os.environ.pop(name, None)
-        os.environ.pop(name.lower(), None)
-    work = Path(tempfile.mkdtemp(prefix="bench-push-latency-"))
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        url = asyncio.run(fresh_database(url, "bench_push_latency"))
-    else:
-        url = f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}"
-    kit = KitSettings(
-        environment=Environment.DEVELOPMENT,
-        data_dir=work,
-        database_url=url,
-        redis_url=os.environ.get("REDIS_URL") or None,
-        secret_key=SECRET,  # type: ignore[arg-type]
-    )
-    try:
-        with FakeFcm().running() as fcm:
-            asyncio.run(measure(kit, fcm, args))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    met = percentile(results[WAKE], 99) < 1
+    print(f"target p99 < 1000 ms: {'met' if met else 'NOT met'}")
+    return met
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit("run bench/bench_push.py: it reports these figures with the throughput's")

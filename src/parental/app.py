@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from filters.check.fast import FastCheck
 from parental import __version__, migrate
 from parental.admin.router import router as admin_router
+from parental.age_policy.router import router as age_policy_router
 from parental.alarms import carrier_router as alarms_carrier_router
 from parental.alarms import router as alarms_router
 from parental.app_categories import app_catalogue_router, child_apps_router
@@ -237,6 +238,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(carrier_router, prefix="/carrier/v1")
     app.include_router(carrier_locations_router(), prefix="/carrier/v1")
     app.include_router(alarms_carrier_router, prefix="/carrier/v1")
+    app.include_router(age_policy_router, prefix="/carrier/v1")
     app.include_router(admin_router, prefix="/admin/v1")
     app.include_router(curation_router(), prefix="/admin/v1")
     app.include_router(conversation_lexicon_router(), prefix="/admin/v1")

@@ -1,7 +1,8 @@
 """Texts a parent or child reads, in Kazakh, Russian and English.
 
 API error bodies stay machine-readable English (``error`` is the stable code the app
-translates); everything sent to a person (SMS, push notifications to guardians) comes from here.
+translates); everything sent to a person (SMS, push notifications to guardians, the alerts a
+child's iPhone shows for a command) comes from here.
 """
 
 from __future__ import annotations
@@ -175,6 +176,67 @@ _MESSAGES: dict[str, dict[Locale, str]] = {
         "Отрывок в приложении.",
         "en": "At {time} a message in {app} has sexual content. The excerpt is in the app.",
     },
+    # One notice for several labels at once; the labels are named by push.messages.label.*.
+    "push.messages.risk.body_several": {
+        "kk": "{time}: {app} қосымшасындағы хат алмасуда бірнеше қауіп бар: {labels}. "
+        "Үзінділері қосымшада.",
+        "ru": "В {time} в переписке в {app} сразу несколько тревожных тем: {labels}. "
+        "Отрывки в приложении.",
+        "en": "At {time} messages in {app} raised several alerts: {labels}. "
+        "The excerpts are in the app.",
+    },
+    "push.messages.self_harm.body_also": {
+        "kk": "{time}: {app} қосымшасындағы хабарламада өзіне зиян келтіру не суицид туралы "
+        "сөз бар, сондай-ақ: {labels}. Үзінділері қосымшада; баламен сабырмен сөйлесіңіз.",
+        "ru": "В {time} в переписке в {app} есть слова о самоповреждении или суициде, а также: "
+        "{labels}. Отрывки в приложении; спокойно поговорите с ребёнком.",
+        "en": "At {time} a message in {app} speaks of self-harm or suicide, and also: {labels}. "
+        "The excerpts are in the app; talk to {child} calmly.",
+    },
+    # Alerts past the child's hourly cap, gathered into one notice sent at the period's end.
+    "push.messages.risk.title_gathered": {
+        "kk": "{child}: тағы {count} ескерту",
+        "ru": "{child}: ещё предупреждения ({count})",
+        "en": "{child}: more alerts ({count})",
+    },
+    "push.messages.risk.body_gathered": {
+        "kk": "{time} бастап тағы ескертулер: {count} ({labels}). Сізді көп хабарламамен "
+        "мазаламау үшін олар бір хабарламаға жиналды; барлығы қосымшада.",
+        "ru": "Ещё предупреждения с {time}: {count} ({labels}). Они собраны в одно "
+        "уведомление, чтобы не засыпать вас; все они в приложении.",
+        "en": "More alerts since {time}: {count} ({labels}). They are gathered into one "
+        "notice so as not to flood you; all of them are in the app.",
+    },
+    "push.messages.self_harm.body_gathered": {
+        "kk": "{time} бастап тағы ескертулер: {count} ({labels}), олардың ішінде өзіне зиян "
+        "келтіру туралы. Барлығы қосымшада; баламен сабырмен сөйлесіңіз.",
+        "ru": "Ещё предупреждения с {time}: {count} ({labels}), среди них о самоповреждении. "
+        "Все они в приложении; спокойно поговорите с ребёнком.",
+        "en": "More alerts since {time}: {count} ({labels}), self-harm among them. They are "
+        "gathered into one notice; all are in the app. Talk to {child} calmly.",
+    },
+    "push.messages.label.self_harm": {
+        "kk": "өзіне зиян келтіру",
+        "ru": "самоповреждение",
+        "en": "self-harm",
+    },
+    "push.messages.label.drugs": {"kk": "есірткі", "ru": "наркотики", "en": "drugs"},
+    "push.messages.label.bullying": {"kk": "қорлау", "ru": "травля", "en": "bullying"},
+    "push.messages.label.grooming": {
+        "kk": "кездесуге көндіру",
+        "ru": "склонение к встрече",
+        "en": "grooming",
+    },
+    "push.messages.label.violence": {
+        "kk": "зорлық-зомбылық",
+        "ru": "насилие",
+        "en": "violence",
+    },
+    "push.messages.label.sexual": {
+        "kk": "жыныстық мазмұн",
+        "ru": "сексуальный контент",
+        "en": "sexual content",
+    },
     "push.filter.unblock_request.title": {
         "kk": "{child} сайтты ашуды сұрайды",
         "ru": "{child} просит открыть сайт",
@@ -315,6 +377,34 @@ _MESSAGES: dict[str, dict[Locale, str]] = {
     "push.category.education": {"kk": "оқу", "ru": "учёба", "en": "education"},
     "push.category.browser": {"kk": "браузер", "ru": "браузер", "en": "browser"},
     "push.category.other": {"kk": "басқа", "ru": "другое", "en": "other apps"},
+    # The alerts an iPhone shows for a guardian's command (parental.commands.push), read by
+    # the child: iOS lets an app ring, or tell the child, only through a visible alert.
+    "device.command.ring.title": {
+        "kk": "Ата-анаң телефонды іздеп жатыр",
+        "ru": "Родители ищут этот телефон",
+        "en": "Your parent is looking for this phone",
+    },
+    "device.command.ring.body": {
+        "kk": "Телефон дыбыссыз режимде тұрса да қатты шырылдайды. Тапсаң, ата-анаңа хабарлас.",
+        "ru": "Телефон громко звонит, даже в беззвучном режиме. Нашёлся? Позвони родителям.",
+        "en": "The phone rings loudly, even on silent. Found it? Call your parent.",
+    },
+    "device.command.message.title": {
+        "kk": "Ата-анаңнан хабарлама",
+        "ru": "Сообщение от родителей",
+        "en": "A message from your parent",
+    },
+    "device.command.listen.title": {
+        "kk": "Ата-анаң микрофон арқылы тыңдап жатыр",
+        "ru": "Родители слушают через микрофон",
+        "en": "Your parent is listening through the microphone",
+    },
+    "device.command.listen.body": {
+        "kk": "Микрофон {seconds} секундқа дейін жазады. Жазу жүріп жатқанда экранда белгі тұрады.",
+        "ru": "Микрофон записывает до {seconds} с. Пока идёт запись, на экране виден значок.",
+        "en": "The microphone records for up to {seconds} seconds. A sign stays on the screen "
+        "while it records.",
+    },
 }
 
 

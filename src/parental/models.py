@@ -13,6 +13,7 @@ from filters.profiles.models import FilterProfile, FilterProfileEntry
 from filters.reports.models import FilterReport, FilterReportSubmission
 from filters.unblock.models import UnblockRequest
 from parental.admin.models import StaffAccount
+from parental.age_policy.models import AgePolicyRow
 from parental.audit.models import AuditEvent
 from parental.auth.models import Account, RefreshToken, SignInCode
 from parental.children.models import Child
@@ -40,6 +41,7 @@ from telemetry.usage.tasks.models import ScreenTimeTask
 
 __all__ = [
     "Account",
+    "AgePolicyRow",
     "Alarm",
     "AlarmDeviceStatus",
     "AlarmSettings",

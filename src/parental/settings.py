@@ -333,7 +333,8 @@ class ParentalSettings(BaseSettings):
     # nothing is sent. A listening session records at most command_listen_max_seconds; its
     # audio (at most command_audio_max_bytes, one of the audio types) may be fetched for
     # command_audio_retention_hours. Listening is offered for the age bands in
-    # command_listen_age_bands (the carrier decides) and not to a guardian who joined the
+    # command_listen_age_bands (the default of the carrier's age policy, parental.age_policy,
+    # until the carrier sets its own) and not to a guardian who joined the
     # family less than command_listen_guardian_min_hours ago. Commands are kept
     # command_retention_days.
     command_wait_seconds: int = Field(default=600, ge=30, le=86400)
@@ -365,10 +366,17 @@ class ParentalSettings(BaseSettings):
     # Risky messages of one label in one conversation within message_alert_group_minutes of
     # each other are one alert (the guardians are told once); alerts are kept
     # message_alert_retention_days. Guardians read whole conversations only while the child
-    # is younger than messages_transcripts_under_age (the carrier's band; older children's
-    # guardians get alerts with excerpts only, and nothing from 18).
+    # is younger than messages_transcripts_under_age (older children's guardians get alerts
+    # with excerpts only, and nothing from 18): the default of the carrier's age policy
+    # (parental.age_policy), which the carrier changes through /carrier/v1/age-policy.
     message_alert_group_minutes: int = Field(default=60, ge=1)
     message_alert_retention_days: int = Field(default=90, ge=1)
+    # The guardians get one notice per conversation and upload, at most
+    # message_alert_notices_per_hour an hour per child (the first self-harm alert of an hour
+    # always); the rest are gathered into one notice per message_alert_gather_minutes, sent at
+    # the end of that period (telemetry.conversations.notices). Every alert is still listed.
+    message_alert_notices_per_hour: int = Field(default=5, ge=1)
+    message_alert_gather_minutes: int = Field(default=15, ge=1, le=60)
     messages_transcripts_under_age: int = Field(default=13, ge=0, le=18)
 
     # The 18th birthday (parental.child_data.step_down): monitoring stops at local midnight;
@@ -382,7 +390,7 @@ class ParentalSettings(BaseSettings):
     # be consent_text_version (what the app shows now); consents given to an earlier text stay
     # in force, and each shows its text's version. From child_consent_age (the child's
     # birthday, in the child's zone) the child must also consent, on the device, to message
-    # excerpts and listening.
+    # excerpts and listening (the default of the carrier's age policy, parental.age_policy).
     consent_text_version: str = Field(default="2026-12", min_length=1, max_length=32)
     child_consent_age: int = Field(default=14, ge=0, le=18)
 

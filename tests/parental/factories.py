@@ -121,13 +121,17 @@ async def add_child(
 
 
 async def pair_device(
-    client: httpx.AsyncClient, guardian: Guardian, child_id: str, name: str = "Phone"
+    client: httpx.AsyncClient,
+    guardian: Guardian,
+    child_id: str,
+    name: str = "Phone",
+    platform: str = "android",
 ) -> tuple[str, str]:
     code = await client.post(f"/v1/children/{child_id}/pairing-codes", headers=guardian.headers)
     assert code.status_code == 201, code.text
     paired = await client.post(
         "/v1/device/pair",
-        json={"code": code.json()["code"], "name": name, "platform": "android"},
+        json={"code": code.json()["code"], "name": name, "platform": platform},
     )
     assert paired.status_code == 201, paired.text
     body = paired.json()

@@ -155,6 +155,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/v1/children/{child_id}/message-alerts/{alert_id}"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/conversations"): Access("guardian"),
     ("GET", "/v1/children/{child_id}/conversations/{conversation}/messages"): Access("guardian"),
+    ("GET", "/v1/children/{child_id}/messages"): Access("guardian"),
     # Consents: the child's guardians; the device, its own child's only (no id is taken).
     ("GET", "/v1/children/{child_id}/consents"): Access("guardian"),
     ("PUT", "/v1/children/{child_id}/consents"): Access(
@@ -260,6 +261,17 @@ ROUTES: dict[tuple[str, str], Access] = {
     ),
     # SIM moved: the carrier reports the handset of any of its lines.
     ("POST", "/carrier/v1/lines/{msisdn}/handset"): Access("carrier", {"imei": "490154203237518"}),
+    # The age policy: the carrier's one setting for every child, no ids.
+    ("GET", "/carrier/v1/age-policy"): Access("carrier"),
+    ("PUT", "/carrier/v1/age-policy"): Access(
+        "carrier",
+        {
+            "transcripts_under_age": 13,
+            "excerpts_under_age": 18,
+            "listen_age_bands": ["under_9"],
+            "child_consent_age": 14,
+        },
+    ),
     ("POST", "/admin/v1/auth/tokens"): Access("public"),
     ("GET", "/admin/v1/me"): Access("staff"),
     ("GET", "/admin/v1/audit-events"): Access("staff"),

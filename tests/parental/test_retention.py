@@ -66,6 +66,8 @@ KEPT = {
     "filter_versions": "curated",
     "app_catalogue": "curated",
     "conversation_lexicons": "curated",
+    # The carrier's configuration: ages for every child, naming none.
+    "carrier_age_policy": "the carrier's age bands",
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, status
 from fastapi.responses import StreamingResponse
 
+from parental.age_policy import service as age_policy
 from parental.audit import service as audit
 from parental.audit.schemas import AuditEventPage
 from parental.auth.dependencies import CurrentAccount
@@ -22,6 +23,7 @@ from parental.children.errors import (
 )
 from parental.children.grants import revoke_reads
 from parental.children.schemas import ChildCreate, ChildPage, ChildRead, ChildUpdate
+from parental.commands.push import wake_for_policy
 from parental.consent import service as consent
 from parental.consent.errors import ConsentTextMismatch
 from parental.conversations import message_cipher, messages_mode
@@ -101,7 +103,12 @@ async def update_child(
 ) -> ChildRead:
     """Rename a child or change the child's time zone."""
     now = runtime.clock.now()
+    zone = child.timezone
     await service.update_child(session, child, name=body.name, timezone=body.timezone, now=now)
+    if child.timezone != zone:
+        # The child's days, downtime and limits follow the zone: the devices fetch their
+        # screen-time policy now, not at their next poll.
+        await wake_for_policy(session, child.id, now=now)
     # A new zone moves the 18th birthday's midnight, when read grants end.
     background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
     return await service.describe(session, child, now)
@@ -158,7 +165,8 @@ async def get_child_export(
     await service.monitored_read(
         session, child, account, now=now, action="child.data_exported", ip=ip, details={}
     )
-    mode = messages_mode(runtime, child, active=status_.active)
+    policy = await age_policy.current(session, runtime.settings)
+    mode = messages_mode(runtime, policy, child, active=status_.active)
     scope = export.ExportScope(
         child_id=child.id,
         monitoring=status_,

@@ -7,9 +7,10 @@ commands are listed and read back with their state. Giving a command is in the a
 child's device shows.
 
 Device (device token, its own child only): ``PUT /v1/device/push-token`` registers the agent's
-FCM token; ``GET /v1/device/commands`` is the check-in that returns what still waits (and
-pushes again what the device missed); ``POST /v1/device/commands/{id}/acks`` answers
-``received``, ``done`` or ``failed``.
+FCM token, its platform and language; ``GET /v1/device/commands`` is the check-in that returns
+what still waits (and pushes again what the device missed); ``POST
+/v1/device/commands/{id}/acks`` answers ``received``, ``done`` or ``failed``. What the agent
+gets and must do is docs/device-contract.md.
 """
 
 from __future__ import annotations
@@ -192,10 +193,16 @@ async def _monitored_child_id(device: CurrentDevice, session: SessionDep, now: d
 async def register_device_push_token(
     body: DevicePushTokenSet, device: CurrentDevice, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    """Register the agent's FCM token (again on every start and whenever FCM renews it):
-    commands and policy changes reach the device through it."""
+    """Register the agent's FCM token (again on every start and whenever FCM renews it), with
+    the phone's platform (the one it was paired with when not given) and language: commands
+    and policy changes reach the device through it."""
     await tokens.register_device(
-        session, device_id=device.id, token=body.token, now=runtime.clock.now()
+        session,
+        device_id=device.id,
+        token=body.token,
+        platform=body.platform or device.platform,
+        locale=body.locale,
+        now=runtime.clock.now(),
     )
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

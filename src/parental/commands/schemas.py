@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from parental.auth.schemas import Request
+from parental.i18n import Locale
 from parental.kit.wire import JsonDatetime
+from parental.notifications.schemas import PushPlatform
 
 
 class CommandKind(StrEnum):
@@ -137,4 +139,15 @@ class DevicePushTokenSet(Request):
         max_length=1024,
         pattern=r"^[A-Za-z0-9_:\-\.]+$",
         description="The device agent's FCM registration token.",
+    )
+    platform: PushPlatform | None = Field(
+        default=None,
+        description="The phone's system: on ios, ring, message and listen come as visible "
+        "APNs alerts (docs/device-contract.md). Optional for agents that registered before "
+        "it existed: the platform the device was paired with when not given.",
+    )
+    locale: Locale | None = Field(
+        default=None,
+        description="The language the agent shows (kk, ru, en): the texts of those alerts use "
+        "it; the default language when not given.",
     )

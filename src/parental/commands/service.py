@@ -1,11 +1,13 @@
 """Commands to a child's device: given by a guardian, pushed, waited for, acknowledged.
 
 - ``issue`` checks what the guardian may do (``safeguards``: for ``listen`` the child's
-  age band is one the carrier allows, the guardian joined the family long enough ago and the
-  session is not longer than the carrier's limit; then the listening consent, the child's
-  own too from the carrier's age: ``parental.consent``), then the child's quota for the kind (over
-  it: 429, nothing stored or sent), then stores the command, writes its FCM data message to
-  every reachable device of the child and an audit row the child's device shows, all in the
+  age band is one the carrier's age policy allows (``parental.age_policy``), the guardian
+  joined the family long enough ago and the session is not longer than the carrier's limit;
+  then the listening consent, the child's own too from the carrier's age:
+  ``parental.consent``), then the child's quota for the kind (over
+  it: 429, nothing stored or sent), then stores the command, writes its FCM message to
+  every reachable device of the child (a data message, or on iOS an alert where Apple needs
+  one: ``push.command_message``) and an audit row the child's device shows, all in the
   request's transaction.
 - A device that was offline gets the command again when it checks in (``check_in``: its
   heartbeat, or asking for its commands), at most every ``command_resend_seconds``, until the
@@ -28,6 +30,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.age_policy import service as age_policy
 from parental.auth.models import Account
 from parental.children.models import Child
 from parental.commands import push, safeguards
@@ -84,8 +87,9 @@ async def issue(
     kind = CommandKind(body.kind)
     seconds: int | None = None
     if isinstance(body, ListenCreate):
+        policy = await age_policy.current(session, settings)
         seconds = safeguards.check_listen(
-            settings, child=child, membership=membership, requested=body.seconds, now=now
+            settings, policy, child=child, membership=membership, requested=body.seconds, now=now
         )
         # After the carrier's own rules: a session they do not offer needs no one's consent.
         await consent.require(session, settings, child, Purpose.LISTENING, now)
@@ -135,21 +139,20 @@ async def send(
     device_ids: Sequence[uuid.UUID],
     now: datetime,
 ) -> None:
-    """Write the command's data message for these devices and count the push."""
+    """Write the command's message for these devices (as each one's platform needs it:
+    ``push.command_message``) and count the push."""
     if not device_ids:
         return
     left = int((command.expires_at - now).total_seconds())
-    message = push.data_message(
-        device_data(command), ttl_seconds=min(settings.command_push_ttl_seconds, left)
-    )
     command.pushes += 1
     command.last_pushed_at = now
-    await push.to_devices(
+    await push.command_to_devices(
         session,
         list(device_ids),
         key=f"command:{command.id}:{command.pushes}",
         kind=f"command.{command.kind}",
-        message=message,
+        data=device_data(command),
+        ttl_seconds=min(settings.command_push_ttl_seconds, left),
         now=now,
     )
 

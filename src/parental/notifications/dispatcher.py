@@ -7,7 +7,10 @@ Per phone (token), by the SDK's exception on its ``SendResponse``:
 - ``UnregisteredError``, ``SenderIdMismatchError``, or ``InvalidArgumentError`` about the
   token (FCM names the field ``message.token``, or says the registration token is not
   valid): the token no longer reaches a phone and is deleted.
-- ``QuotaExceededError`` (429): tried again after the answer's ``Retry-After``.
+- ``QuotaExceededError`` (429): tried again after the answer's ``Retry-After``; and since
+  FCM's quota is the project's, every dispatcher pauses until then (``pause``: in this process
+  and, through the kit cache, in every other): a round claims nothing before. Without
+  ``Retry-After`` the pause is ``push_backoff_base_seconds``.
 - a 5xx (``UnavailableError``, ``InternalError``...) or no answer at all (connection refused,
   timeout): tried again after ``push_backoff_base_seconds * 2**(attempt - 1)``, at most
   ``push_backoff_max_seconds``, the second half of it random (so workers that failed
@@ -17,8 +20,10 @@ Per phone (token), by the SDK's exception on its ``SendResponse``:
 Per row: any phone to try again -> pending again (``failed`` once ``push_max_attempts`` are
 spent; phones already answered are not sent to again); else -> ``sent`` if a phone took it or
 nothing was refused (a recipient without phones counts: the inbox keeps the notification),
-``failed`` if every phone refused it. A message whose TTL ran out while it waited is failed
-without sending.
+``failed`` if every phone refused it. A message's TTL counts from when its row became due (the
+end of a quiet-hours hold: ``Claimed.due_at``); one whose TTL ran out while it waited is
+failed without sending. Each phone gets the message in the language its app registered with
+when the row has it (``PushMessage.in_locale``), else in the row's.
 
 The claim commits before sending and the answers commit after it; a worker killed in
 between leaves its lease to run out, and the rows are sent again by whoever claims them next.
@@ -38,11 +43,12 @@ from typing import Any
 from firebase_admin import exceptions, messaging
 
 from parental.kit.db import transaction
-from parental.notifications import outbox, tokens
+from parental.notifications import outbox, pause, tokens
 from parental.notifications.fcm import build_message
 from parental.notifications.metrics import backlog_gauges, error_name, sends
 from parental.notifications.outbox import Claimed, PushMessage, Settlement, State
 from parental.runtime import Runtime
+from parental.settings import ParentalSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,7 @@ class Answer:
     verdict: Verdict
     error: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait
+    quota: bool = False  # the project's quota ran out (429): every dispatcher waits
 
 
 def classify(exc: BaseException | None, *, now: datetime) -> Answer:
@@ -73,7 +80,7 @@ def classify(exc: BaseException | None, *, now: datetime) -> Answer:
     if isinstance(exc, exceptions.InvalidArgumentError) and _about_token(exc, response):
         return Answer(Verdict.TOKEN_GONE, error)
     if isinstance(exc, messaging.QuotaExceededError) or status == 429:
-        return Answer(Verdict.RETRY, error, _retry_after(response, now))
+        return Answer(Verdict.RETRY, error, _retry_after(response, now), quota=True)
     if status is None or status >= 500:
         return Answer(Verdict.RETRY, error, _retry_after(response, now))
     return Answer(Verdict.REFUSED, error)
@@ -145,8 +152,11 @@ async def dispatch_round(
     settings = runtime.settings
     worker = worker or sender.worker_id
     rng = rng or _rng
-    await sender.prepare()
     now = runtime.clock.now()
+    paused = await pause.paused_until(runtime)
+    if paused is not None and now < paused:
+        return report  # FCM asked the project to wait: the rows stay due
+    await sender.prepare()
     async with transaction(runtime.sessions) as session:
         rows = await outbox.claim(
             session,
@@ -169,7 +179,8 @@ async def dispatch_round(
         for phone in phones.get(row.account_id, []):
             if str(phone.id) in job.delivered:
                 continue
-            built = build_message(job.message, phone.token, created_at=row.created_at, now=now)
+            message = job.message.in_locale(phone.locale)
+            built = build_message(message, phone.token, due_at=row.due_at, now=now)
             if built is None:
                 job.settlement = Settlement(State.FAILED, job.delivered, "expired before sent")
                 break
@@ -197,6 +208,9 @@ async def dispatch_round(
                 job.delivered.append(str(phone_id))
             elif answer.verdict is Verdict.TOKEN_GONE:
                 gone.add(phone_id)
+    waits = [_quota_wait(a, settings) for job in jobs for a in job.answers if a.quota]
+    if waits:
+        await pause.pause(runtime, now + timedelta(seconds=max(waits)), now=now)
 
     outcomes = [
         (job.row.id, job.settlement or _settle(job, now=now, runtime=runtime, rng=rng))
@@ -226,6 +240,13 @@ async def dispatch_round(
     if report.failed or report.retried or report.tokens_removed:
         log.info("push round: %s", report)
     return report
+
+
+def _quota_wait(answer: Answer, settings: ParentalSettings) -> float:
+    """Seconds every dispatcher waits after a 429: its ``Retry-After``, else the base backoff."""
+    if answer.retry_after is not None:
+        return answer.retry_after
+    return float(settings.push_backoff_base_seconds)
 
 
 def _settle(job: _Job, *, now: datetime, runtime: Runtime, rng: random.Random) -> Settlement:

@@ -3,8 +3,11 @@
 ``build_message`` turns an outbox row's message and one phone's token into the SDK's
 ``Message``: title and body, string data, and for each platform how FCM should treat it
 (Android priority, TTL and collapse key; APNs priority "10" for a visible alert or "5" for a
-silent data message, push type, expiration as a Unix time, collapse id). The TTL is what is
-left of the message's life since it was written, so a retry never extends it.
+silent data message, push type, expiration as a Unix time, collapse id; an alert's sound,
+critical or not). The message's life counts from when its outbox row became due
+(``Claimed.due_at``: the end of a quiet-hours hold, or its writing), so a held notice is sent
+with its whole TTL; the TTL sent is what is left of that life, so a retry never extends it, and
+the APNs expiration is that due time plus the TTL.
 
 ``PushSender`` owns one firebase App per event loop (the SDK's async httpx client is bound to
 the loop that first used it) and sends with ``send_each_async``, which never raises for one
@@ -45,14 +48,15 @@ FCM_BATCH_LIMIT = 500  # send_each_async refuses more
 GOOGLE_FCM = "https://fcm.googleapis.com"
 
 
-def build_message(message: PushMessage, token: str, *, created_at: datetime, now: datetime) -> Any:
-    """The SDK message for one phone (``None`` if the message's life is already over)."""
-    elapsed = int((now - created_at).total_seconds())
+def build_message(message: PushMessage, token: str, *, due_at: datetime, now: datetime) -> Any:
+    """The SDK message for one phone (``None`` if the message's life, from ``due_at``, is
+    already over)."""
+    elapsed = int((now - due_at).total_seconds())
     ttl = message.ttl_seconds - max(0, elapsed)
     if ttl <= 0:
         return None
     alert = message.title is not None
-    expires = int(created_at.timestamp()) + message.ttl_seconds
+    expires = int(due_at.timestamp()) + message.ttl_seconds
     apns_headers = {
         # Apple: an alert may wake the phone at once ("10"); a silent push must be "5".
         "apns-priority": "10" if alert and message.priority == "high" else "5",
@@ -71,8 +75,6 @@ def build_message(message: PushMessage, token: str, *, created_at: datetime, now
 def _message(
     message: PushMessage, token: str, *, ttl: int, apns_headers: dict[str, str], alert: bool
 ) -> Any:
-    # A data message wakes the iOS app in the background instead of showing anything.
-    silent = None if alert else messaging.APNSPayload(aps=messaging.Aps(content_available=True))
     return messaging.Message(
         token=token,
         notification=(
@@ -82,11 +84,21 @@ def _message(
         android=messaging.AndroidConfig(
             priority=message.priority, ttl=ttl, collapse_key=message.collapse_key
         ),
-        apns=messaging.APNSConfig(
-            headers=apns_headers,
-            payload=silent,
-        ),
+        apns=messaging.APNSConfig(headers=apns_headers, payload=_apns_payload(message, alert)),
     )
+
+
+def _apns_payload(message: PushMessage, alert: bool) -> Any:
+    if not alert:
+        # A data message wakes the iOS app in the background instead of showing anything.
+        return messaging.APNSPayload(aps=messaging.Aps(content_available=True))
+    if message.sound == "critical":
+        # Plays at full volume even on silent and Do Not Disturb (Apple's entitlement).
+        sound = messaging.CriticalSound("default", critical=True, volume=1.0)
+        return messaging.APNSPayload(aps=messaging.Aps(sound=sound))
+    if message.sound == "default":
+        return messaging.APNSPayload(aps=messaging.Aps(sound="default"))
+    return None
 
 
 class _GoogleCredential(firebase_credentials.Base):  # type: ignore[misc]
@@ -111,6 +123,8 @@ class PushSender:
         self._told_disabled = False
         # Names this process's claims in the outbox (several dispatchers may run at once).
         self.worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # FCM's quota ran out: nothing is sent before then (``notifications.pause``).
+        self.paused_until: datetime | None = None
 
     @property
     def enabled(self) -> bool:

@@ -15,6 +15,9 @@ Pure: no I/O. For each kind:
 
 ``dedup_key`` names the event itself from its own ids (the alarm, the request, the stored
 mark), so the same event published twice makes one outbox row per guardian, never two.
+Message alerts past a child's hourly cap are gathered (``telemetry.conversations.notices``):
+their notice is of the self-harm or risk kind by what it gathers, keyed by the child and the
+period whatever its kind, sent at the period's end and rewritten until then (``gathered_until``).
 ``SelfHarmBlocked`` has no id: it is published at most once a minute per child and name, so the
 child, that minute and a digest of the name name it. A key is at most 100 characters.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeGuard
 from uuid import UUID
 
@@ -32,7 +35,13 @@ from filters.unblock.events import UnblockRequested
 from parental.children.events import ChildCameOfAge
 from parental.kit.events import Event
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
-from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
+from telemetry.conversations.events import (
+    MessageAlertsGathered,
+    RiskyMessage,
+    RiskyMessagesGathered,
+    SelfHarmMessage,
+    SelfHarmMessagesGathered,
+)
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -61,6 +70,8 @@ NotifiableEvent = (
     | WeeklyUsageSummary
     | SelfHarmMessage
     | RiskyMessage
+    | SelfHarmMessagesGathered
+    | RiskyMessagesGathered
     | ChildCameOfAge
 )
 
@@ -119,7 +130,10 @@ KINDS: tuple[Kind, ...] = (
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
-_BY_EVENT: dict[type[Event], Kind] = {kind.event: kind for kind in KINDS}
+_BY_EVENT: dict[type[Event], Kind] = {kind.event: kind for kind in KINDS} | {
+    SelfHarmMessagesGathered: BY_NAME["messages.self_harm"],
+    RiskyMessagesGathered: BY_NAME["messages.risk"],
+}
 ALWAYS_ON: frozenset[str] = frozenset(k.name for k in KINDS if not k.may_switch_off)
 
 
@@ -139,7 +153,16 @@ def child_of(event: NotifiableEvent) -> UUID:
 
 def dedup_key(event: NotifiableEvent) -> str:
     """A name of the event itself, the same however many times it is published."""
+    if isinstance(event, MessageAlertsGathered):
+        # One notice per child and period, whether it gathers self-harm yet or not.
+        return f"messages.gathered:{event.child_id}:{event.since.astimezone(UTC):%Y%m%dT%H%M}"
     return f"{kind_of(event).name}:{_event_id(event)}"
+
+
+def gathered_until(event: NotifiableEvent) -> datetime | None:
+    """For a notice that gathers events until a time: that time (it is sent then, and each
+    later event of the period rewrites it until then); None for any other."""
+    return event.until if isinstance(event, MessageAlertsGathered) else None
 
 
 def _event_id(event: NotifiableEvent) -> str:
@@ -164,6 +187,8 @@ def _event_id(event: NotifiableEvent) -> str:
             return f"{event.child_id}:{event.week_start.isoformat()}"
         case SelfHarmMessage() | RiskyMessage():
             return str(event.alert_id)  # grouped per conversation and label already
+        case SelfHarmMessagesGathered() | RiskyMessagesGathered():
+            return str(event.since)  # dedup_key names these itself
         case ChildCameOfAge():
             return str(event.child_id)  # a child turns 18 once
 

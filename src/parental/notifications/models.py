@@ -35,7 +35,10 @@ class PushToken(Base):
 class DevicePushToken(Base):
     """The FCM registration token of a child's device agent (one per device): commands and
     policy wake-ups reach the device through it. Same rules as a guardian's phone: deleted
-    when FCM says it is gone or ``push_token_stale_days`` after the agent last refreshed it."""
+    when FCM says it is gone or ``push_token_stale_days`` after the agent last refreshed it.
+    ``platform`` (android, ios) decides how a command is pushed (``commands.push``); it is
+    ``android`` for an agent that does not say. ``locale`` is the language the agent shows, for
+    the texts of the alerts iOS needs (None: the default language)."""
 
     __tablename__ = "device_push_tokens"
 
@@ -44,6 +47,8 @@ class DevicePushToken(Base):
         ForeignKey("devices.id", ondelete="CASCADE"), unique=True
     )
     token: Mapped[str] = mapped_column(String(1024), unique=True)
+    platform: Mapped[str] = mapped_column(String(8), default="android", server_default="android")
+    locale: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

@@ -3,26 +3,32 @@
 For each event a guardian should hear about (``kinds``), every guardian of the child's family
 gets one outbox row, keyed by the event's dedup key and the guardian (so an event recorded
 twice, or a request retried, notifies once), with the title and body in the guardian's
-language and the child's local time (``texts``), as the guardian's preferences say
+language and the child's local time (``texts``): the language the guardian chose in their
+preferences, else the account's for the inbox and, for each phone whose app registered another
+language, that one too (the phone gets it: ``PushMessage.translations``), as the guardian's
+preferences say
 (``preferences.service.deliver_now``): sent now, held until quiet hours end (the row waits
-until then), or not at all for a kind the guardian switched off. The caller commits: the
+until then), or not at all for a kind the guardian switched off. A notice gathering message
+alerts waits for the end of its period, and is rewritten by each later one of the period
+(``kinds.gathered_until``). The caller commits: the
 notification exists exactly when the event's own rows do. The dispatcher sends it.
 
 Events recorded in no transaction are notified in one of their own: a page blocked for
 self-harm (``subscribe``, from the filter's in-memory activity recorder, which publishes on the
 bus as it answers).
 
-A batch of events costs three queries per child concerned (the child, the guardians, their
-preferences) and one insert for all rows, however many events: an upload of fixes may cross
-several places' borders at once.
+A batch of events costs four queries per child concerned (the child, the guardians, their
+preferences, their phones' languages) and one insert for all rows, however many events: an
+upload of fixes may cross several places' borders at once.
 """
 
 from __future__ import annotations
 
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filters.activity.events import SelfHarmBlocked
 from parental.children import repository as children_repository
 from parental.families import repository as families_repository
+from parental.i18n import Locale
 from parental.kit.db import transaction
 from parental.kit.events import Event, EventBus
-from parental.notifications import kinds, outbox, texts
+from parental.notifications import kinds, outbox, texts, tokens
 from parental.notifications.preferences import service as preferences
 from parental.runtime import Runtime
 
@@ -68,15 +75,26 @@ async def _notices(
     wanted = await preferences.preferences_of(
         session, accounts=guardians, default_zone=runtime.settings.notification_default_timezone
     )
+    phones = await tokens.locales_of(session, (account.id for account in guardians))
     notices: list[outbox.Notice] = []
     for event in events:
         kind = kinds.kind_of(event)
+        until = kinds.gathered_until(event)
+        rendered: dict[Locale, texts.Rendered] = {}  # once per language, not per guardian
         for account in guardians:
             prefs = wanted[account.id]
-            decision = preferences.deliver_now(prefs, kind, now)
+            # A gathering notice goes out when its period ends: the quiet hours then count.
+            decision = preferences.deliver_now(prefs, kind, until or now)
             if decision.action == "drop":
                 continue
-            shown = texts.render(event, child_name=child.name, zone=zone, locale=prefs.locale)
+            # A language the guardian chose is every phone's; else each phone gets its own.
+            others = [] if prefs.locale_chosen else _locales(phones.get(account.id, ()))
+            for locale in (prefs.locale, *others):
+                if locale not in rendered:
+                    rendered[locale] = texts.render(
+                        event, child_name=child.name, zone=zone, locale=locale
+                    )
+            shown = rendered[prefs.locale]
             message = outbox.PushMessage(
                 title=shown.title,
                 body=shown.body,
@@ -84,6 +102,13 @@ async def _notices(
                 collapse_key=kinds.collapse_key(event),
                 ttl_seconds=int(kind.ttl.total_seconds()),
                 priority=kind.priority,
+                # Without a sound an iPhone shows an alert silently, an SOS included.
+                sound="default",
+                translations={
+                    locale: {"title": rendered[locale].title, "body": rendered[locale].body}
+                    for locale in others
+                    if locale != prefs.locale
+                },
             )
             notices.append(
                 outbox.Notice(
@@ -91,10 +116,17 @@ async def _notices(
                     account_id=account.id,
                     kind=kind.name,
                     message=message,
-                    not_before=decision.until if decision.action == "hold" else None,
+                    not_before=decision.until if decision.action == "hold" else until,
+                    rewrites=until is not None,
                 )
             )
     return notices
+
+
+def _locales(names: Iterable[str]) -> list[Locale]:
+    """The languages among ``names`` that notices are written in, in a stable order."""
+    named = set(names)
+    return [locale for locale in get_args(Locale) if locale in named]
 
 
 _SUBSCRIBED: weakref.WeakSet[EventBus] = weakref.WeakSet()

@@ -21,7 +21,12 @@ class PushTokenCreate(Request):
     )
     platform: PushPlatform
     app_version: str = Field(min_length=1, max_length=32)
-    locale: Locale = Field(description="The language the app shows; notifications use it.")
+    locale: Locale = Field(
+        description=(
+            "The language the app shows: this phone's notifications are in it, unless the"
+            " guardian chose a language in the notification preferences."
+        )
+    )
 
 
 class PushTokenRead(BaseModel):

@@ -13,11 +13,14 @@ picks the variant and fills it in:
 - ``data``: strings only (FCM's rule), the kind and the ids the app needs to open the screen.
 
 A self-harm notice names no site, and a message alert quotes nothing: a phone's lock screen is
-read by others, and the app shows the details to the guardian.
+read by others, and the app shows the details to the guardian. A message alert names its
+labels (several when one conversation raised several at once); a notice gathering alerts past
+the hourly cap gives how many since when, and their labels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -28,7 +31,12 @@ from parental import i18n
 from parental.children.events import ChildCameOfAge
 from parental.notifications.kinds import NotifiableEvent, kind_of
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
-from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
+from telemetry.conversations.events import (
+    RiskyMessage,
+    RiskyMessagesGathered,
+    SelfHarmMessage,
+    SelfHarmMessagesGathered,
+)
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -58,7 +66,7 @@ def render(
     """The title, body and data of ``event``'s notice, in ``locale``."""
     kind = kind_of(event)
     values: dict[str, str] = {"child": child_name}
-    variant = "body"
+    variant, title = "body", "title"
     data = {"kind": kind.name, "child_id": str(event.child_id)}
     match event:
         case PlaceEntered() | PlaceLeft():
@@ -116,18 +124,48 @@ def render(
             # What was written stays out of the notice: the app shows the excerpt, and the
             # child's device shows that the guardian looked.
             values |= {"time": _clock(event.sent_at, zone), "app": _app_name(event.app)}
+            others = [label for label in event.labels if label != event.label]
             if isinstance(event, RiskyMessage):
-                variant = f"body_{event.label}"
-            data |= {"alert_id": str(event.alert_id), "label": event.label}
+                variant = "body_several" if others else f"body_{event.label}"
+                values["labels"] = _labels(event.labels, locale)
+            elif others:
+                variant = "body_also"
+                values["labels"] = _labels(others, locale)
+            data |= {
+                "alert_id": str(event.alert_id),
+                "label": event.label,
+                "labels": ",".join(event.labels),
+            }
+        case SelfHarmMessagesGathered() | RiskyMessagesGathered():
+            values |= {
+                "time": _clock(event.since, zone, day_of=event.until),
+                "count": str(event.alerts),
+                "labels": _labels(event.labels, locale),
+            }
+            variant = "body_gathered"
+            if isinstance(event, RiskyMessagesGathered):
+                title = "title_gathered"
+            data |= {
+                "since": event.since.isoformat(),
+                "until": event.until.isoformat(),
+                "alerts": str(event.alerts),
+                "conversations": str(event.conversations),
+                "labels": ",".join(event.labels),
+            }
         case ChildCameOfAge():
             values["date"] = event.erase_on.strftime("%d.%m.%Y")
             data |= {"adult_on": event.adult_on.isoformat(), "erase_on": event.erase_on.isoformat()}
     prefix = f"push.{kind.name}."
     return Rendered(
-        title=_fit(prefix + "title", locale, TITLE_MAX, values),
+        title=_fit(prefix + title, locale, TITLE_MAX, values),
         body=_fit(prefix + variant, locale, BODY_MAX, values),
         data=data,
     )
+
+
+def _labels(labels: Sequence[str], locale: i18n.Locale) -> str:
+    """The classifier's labels as the guardian reads them, in order."""
+    return ", ".join(i18n.text(f"push.messages.label.{label}", locale) for label in labels)
 
 
 def _weekly(

@@ -8,8 +8,11 @@ Tokens FCM reports gone are deleted by the dispatcher; tokens no app refreshed f
 
 A child's device agent registers its own token the same way (``register_device``: one per
 device; a token that was another device's moves, as when the agent is paired again on the
-same phone). The dispatcher finds a recipient's tokens in either table (``of_accounts``: the
-outbox names a guardian's account or a device).
+same phone), with its platform and language (``commands.push`` builds a command's message
+for them). The dispatcher finds a recipient's tokens in either table (``of_accounts``: the
+outbox names a guardian's account or a device), with the language each guardian's phone shows
+(the ``locale`` its app registered with): a guardian's notice is written in the languages of
+their phones (``locales_of``) and each phone gets its own.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,10 +32,12 @@ from parental.notifications.models import DevicePushToken, PushToken
 
 @dataclass(frozen=True)
 class Phone:
-    """A token to send to: its row's id (a guardian's or a device's) and the token."""
+    """A token to send to: its row's id (a guardian's or a device's), the token, and for a
+    guardian's phone the language its app shows (a device's message is written for it)."""
 
     id: uuid.UUID
     token: str
+    locale: str | None = None
 
 
 async def register(
@@ -94,25 +99,46 @@ async def of_accounts(
     if not ids:
         return out
     guardians = (
-        select(PushToken.account_id, PushToken.id, PushToken.token)
+        select(PushToken.account_id, PushToken.id, PushToken.token, PushToken.locale)
         .where(PushToken.account_id.in_(ids))
         .order_by(PushToken.id)
     )
     devices = (
-        select(DevicePushToken.device_id, DevicePushToken.id, DevicePushToken.token)
+        select(DevicePushToken.device_id, DevicePushToken.id, DevicePushToken.token, null())
         .where(DevicePushToken.device_id.in_(ids))
         .order_by(DevicePushToken.id)
     )
     for query in (guardians, devices):
-        for owner, row_id, token in (await session.execute(query)).all():
-            out.setdefault(owner, []).append(Phone(row_id, token))
+        for owner, row_id, token, locale in (await session.execute(query)).all():
+            out.setdefault(owner, []).append(Phone(row_id, token, locale))
+    return out
+
+
+async def locales_of(
+    session: AsyncSession, account_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """The languages the phones of each guardian show (guardians without phones are missing)."""
+    ids = set(account_ids)
+    out: dict[uuid.UUID, set[str]] = {}
+    if not ids:
+        return out
+    query = select(PushToken.account_id, PushToken.locale).where(PushToken.account_id.in_(ids))
+    for account_id, locale in (await session.execute(query.distinct())).all():
+        out.setdefault(account_id, set()).add(locale)
     return out
 
 
 async def register_device(
-    session: AsyncSession, *, device_id: uuid.UUID, token: str, now: datetime
+    session: AsyncSession,
+    *,
+    device_id: uuid.UUID,
+    token: str,
+    platform: str,
+    locale: str | None,
+    now: datetime,
 ) -> DevicePushToken:
-    """Store or refresh the device's token (it replaces the device's previous one)."""
+    """Store or refresh the device's token, with the agent's platform and language (it
+    replaces the device's previous one)."""
     await _deleted(
         session,
         delete(DevicePushToken).where(
@@ -121,12 +147,11 @@ async def register_device(
     )
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    fresh = {"token": token, "platform": platform, "locale": locale, "refreshed_at": now}
     statement = (
         insert(DevicePushToken)
-        .values(id=uuid.uuid4(), device_id=device_id, token=token, created_at=now, refreshed_at=now)
-        .on_conflict_do_update(
-            index_elements=["device_id"], set_={"token": token, "refreshed_at": now}
-        )
+        .values(id=uuid.uuid4(), device_id=device_id, created_at=now, **fresh)
+        .on_conflict_do_update(index_elements=["device_id"], set_=fresh)
         .returning(DevicePushToken)
         .execution_options(populate_existing=True)
     )

@@ -5,7 +5,7 @@ re-sending at check-in, acknowledgements, expiry, audit and retention."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from parental.notifications.dispatcher import dispatch_round
 from parental.runtime import Runtime
 from parental.settings import ParentalSettings
 from parental.worker import purge_expired
+from tests.conftest import START
 from tests.fakes import fcm as answers
 from tests.fakes.fcm import FakeFcm, Received
 from tests.parental.commands.conftest import (
@@ -63,22 +64,33 @@ async def test_a_ring_goes_to_the_device_as_a_high_priority_data_message_that_te
     assert command["state"] == "pending"
     assert command["pushes"] == 1
 
+    expires = START + timedelta(seconds=runtime.settings.command_wait_seconds)
+    assert datetime.fromisoformat(command["expires_at"]) == expires
+
+    # The whole message, for an agent that registered no platform (Android's): silent (no
+    # notification: the agent shows it itself), high priority, living a minute.
     [received] = await sent_to_device(runtime, fcm)
-    message = received.body["message"]
-    assert message["token"] == DEVICE_TOKEN
-    assert "notification" not in message  # silent: the agent shows it itself
-    assert message["data"] == {
-        "type": "command",
-        "command_id": command["id"],
-        "kind": "ring",
-        "expires_at": message["data"]["expires_at"],
-        "notify_child": "true",
+    assert received.body == {
+        "message": {
+            "token": DEVICE_TOKEN,
+            "data": {
+                "type": "command",
+                "command_id": command["id"],
+                "kind": "ring",
+                "expires_at": expires.isoformat(),
+                "notify_child": "true",
+            },
+            "android": {"priority": "high", "ttl": "60s"},
+            "apns": {
+                "headers": {
+                    "apns-priority": "5",
+                    "apns-push-type": "background",
+                    "apns-expiration": str(int(START.timestamp()) + 60),
+                },
+                "payload": {"aps": {"content-available": 1}},
+            },
+        }
     }
-    assert message["android"] == {"priority": "high", "ttl": "60s"}
-    headers = message["apns"]["headers"]
-    assert headers["apns-priority"] == "5"
-    assert headers["apns-push-type"] == "background"
-    assert message["apns"]["payload"] == {"aps": {"content-available": 1}}
 
 
 async def test_nothing_in_the_api_turns_off_telling_the_child(

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from google.oauth2.credentials import Credentials
 
 from parental.kit.db import transaction
-from parental.notifications import outbox
+from parental.notifications import outbox, pause
 from parental.notifications.fcm import PushSender
 from parental.notifications.outbox import PushMessage
 from parental.runtime import Runtime
@@ -50,17 +50,27 @@ def fixed_token_sender(settings: ParentalSettings) -> PushSender:
 
 
 @pytest.fixture
-def push_sender(runtime: Runtime) -> None:
+async def push_sender(runtime: Runtime) -> AsyncIterator[None]:
     runtime.push = fixed_token_sender(runtime.settings)
+    # A quota pause lives in Redis beyond the test that caused it; every test's clock starts
+    # at the same instant, so one left over would hold the next test's rounds.
+    await pause.clear(runtime)
+    yield
+    await pause.clear(runtime)
 
 
 async def add_phone(
-    client: httpx.AsyncClient, guardian: Guardian, token: str, *, platform: str = "android"
+    client: httpx.AsyncClient,
+    guardian: Guardian,
+    token: str,
+    *,
+    platform: str = "android",
+    locale: str = "ru",
 ) -> str:
     response = await client.put(
         "/v1/push-tokens",
         headers=guardian.headers,
-        json={"token": token, "platform": platform, "app_version": "1.4.0", "locale": "ru"},
+        json={"token": token, "platform": platform, "app_version": "1.4.0", "locale": locale},
     )
     assert response.status_code == 200, response.text
     return str(response.json()["id"])

@@ -13,7 +13,12 @@ from filters.unblock.events import UnblockRequested
 from parental.children.events import ChildCameOfAge
 from parental.notifications.kinds import NotifiableEvent
 from telemetry.alarms.events import DeviceSilent, LowBattery, SimMoved, SosPressed
-from telemetry.conversations.events import RiskyMessage, SelfHarmMessage
+from telemetry.conversations.events import (
+    RiskyMessage,
+    RiskyMessagesGathered,
+    SelfHarmMessage,
+    SelfHarmMessagesGathered,
+)
 from telemetry.geofences.events import PlaceEntered, PlaceLeft, PlaceNotArrived
 from telemetry.usage.events import (
     AppInstallRequested,
@@ -159,6 +164,7 @@ def sample_events() -> list[NotifiableEvent]:
             alert_id=uid(20),
             child_id=CHILD,
             label="self_harm",
+            labels=("self_harm",),
             severity="high",
             app="org.telegram.messenger",
             sent_at=AT - timedelta(minutes=2),
@@ -168,6 +174,7 @@ def sample_events() -> list[NotifiableEvent]:
             alert_id=uid(21),
             child_id=CHILD,
             label="grooming",
+            labels=("grooming",),
             severity="medium",
             app="com.whatsapp",
             sent_at=AT - timedelta(minutes=3),
@@ -177,5 +184,51 @@ def sample_events() -> list[NotifiableEvent]:
             child_id=CHILD,
             adult_on=date(2026, 11, 25),
             erase_on=date(2026, 12, 25),
+        ),
+    ]
+
+
+def message_notices() -> list[NotifiableEvent]:
+    """The other notices of message alerts: several labels at once (without and with
+    self-harm), and alerts gathered past the hourly cap (without and with self-harm)."""
+    since = AT - timedelta(minutes=15)  # 13:45 on the child's clock
+    return [
+        RiskyMessage(
+            occurred_at=AT,
+            alert_id=uid(22),
+            child_id=CHILD,
+            label="grooming",
+            labels=("grooming", "sexual", "drugs"),
+            severity="high",
+            app="com.whatsapp",
+            sent_at=AT - timedelta(minutes=3),
+        ),
+        SelfHarmMessage(
+            occurred_at=AT,
+            alert_id=uid(23),
+            child_id=CHILD,
+            label="self_harm",
+            labels=("self_harm", "bullying"),
+            severity="high",
+            app="org.telegram.messenger",
+            sent_at=AT - timedelta(minutes=2),
+        ),
+        RiskyMessagesGathered(
+            occurred_at=AT,
+            child_id=CHILD,
+            since=since,
+            until=AT,
+            alerts=12,
+            conversations=7,
+            labels=("bullying", "violence"),
+        ),
+        SelfHarmMessagesGathered(
+            occurred_at=AT,
+            child_id=CHILD,
+            since=since,
+            until=AT,
+            alerts=30,
+            conversations=25,
+            labels=("self_harm", "drugs"),
         ),
     ]

@@ -47,7 +47,7 @@ async def test_a_service_account_key_gets_its_token_from_its_token_uri(
     phone = fcm_token("phone")
     try:
         [response] = await sender.send(
-            [build_message(PushMessage("t", "b"), phone, created_at=now, now=now)]
+            [build_message(PushMessage("t", "b"), phone, due_at=now, now=now)]
         )
     finally:
         await sender.close()

@@ -23,7 +23,14 @@ from parental.notifications.kinds import (
 )
 from telemetry.alarms.events import AlarmRaised, LowBattery
 from telemetry.usage.events import ScreenTimeLimitReached, WeeklyUsageSummary
-from tests.parental.notifications.samples import AT, CHILD, DEVICE, place_entered, sample_events
+from tests.parental.notifications.samples import (
+    AT,
+    CHILD,
+    DEVICE,
+    message_notices,
+    place_entered,
+    sample_events,
+)
 
 NAMES = [
     "place.enter",
@@ -193,3 +200,17 @@ def _events_by_kind() -> dict[str, NotifiableEvent]:
 
 def test_samples_cover_every_kind() -> None:
     assert set(_events_by_kind()) == set(BY_NAME)
+
+
+def test_gathered_message_alerts_are_one_notice_per_child_and_period_whatever_their_kind() -> None:
+    several, also, risky, harm = message_notices()
+    assert (kind_of(several).name, kind_of(also).name) == ("messages.risk", "messages.self_harm")
+    assert (kind_of(risky).name, kind_of(harm).name) == ("messages.risk", "messages.self_harm")
+    # Self-harm joining a period's gathered alerts rewrites the same notice.
+    assert dedup_key(risky) == dedup_key(harm) == "messages.gathered:" + f"{CHILD}:20261125T0845"
+    later = risky.model_copy(update={"since": AT, "until": AT + timedelta(minutes=15)})
+    assert dedup_key(later) != dedup_key(risky)
+    assert kinds.gathered_until(risky) == AT
+    assert kinds.gathered_until(several) is None
+    assert all(kinds.is_notifiable(e) for e in message_notices())
+    assert all(collapse_key(e) is None for e in message_notices())

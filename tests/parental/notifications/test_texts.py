@@ -21,7 +21,13 @@ from telemetry.usage.events import (
     TaskDone,
     WeeklyUsageSummary,
 )
-from tests.parental.notifications.samples import AT, CHILD, place_entered, sample_events
+from tests.parental.notifications.samples import (
+    AT,
+    CHILD,
+    message_notices,
+    place_entered,
+    sample_events,
+)
 
 ALMATY = ZoneInfo("Asia/Almaty")
 LOCALES: tuple[i18n.Locale, ...] = get_args(i18n.Locale)
@@ -38,7 +44,9 @@ def by_kind(name: str) -> NotifiableEvent:
     return next(e for e in sample_events() if kind_of(e).name == name)
 
 
-@pytest.mark.parametrize("event", sample_events(), ids=lambda e: kind_of(e).name)
+@pytest.mark.parametrize(
+    "event", [*sample_events(), *message_notices()], ids=lambda e: type(e).__name__
+)
 def test_every_kind_renders_in_every_locale(event: NotifiableEvent) -> None:
     texts = {locale: rendered(event, locale) for locale in LOCALES}
     for locale, out in texts.items():
@@ -73,6 +81,7 @@ def test_every_push_text_is_in_the_catalogue_in_three_languages() -> None:
     for name in BY_NAME:
         assert f"push.{name}.title" in push
     names = "child place time by battery since host count minutes app category task week total"
+    names += " labels"
     values = dict.fromkeys([*names.split(), "diff", "hours", "date"], "x")
     for key in push:
         for locale in LOCALES:
@@ -123,6 +132,40 @@ def test_a_message_alert_quotes_nothing_and_names_the_app() -> None:
     assert harm.title.endswith("may need your support")
     assert "Telegram" in harm.body
     assert "13:58" in harm.body
+
+
+def test_one_notice_names_every_label_and_a_gathered_one_counts() -> None:
+    several, also, gathered, gathered_harm = message_notices()
+    out = rendered(several, "en")
+    assert out.body.startswith("At 13:57 messages in WhatsApp raised several alerts")
+    assert "grooming, sexual content, drugs" in out.body
+    assert out.data["labels"] == "grooming,sexual,drugs"
+    assert out.data["alert_id"] == str(several.alert_id)  # the most serious: the app opens it
+    assert "склонение к встрече, сексуальный контент, наркотики" in rendered(several, "ru").body
+    harm = rendered(also, "ru")
+    assert harm.title.endswith("возможно, нужна ваша поддержка")
+    assert "самоповреждении" in harm.body
+    assert "а также: травля" in harm.body
+    assert "қорлау" in rendered(also, "kk").body
+
+    counted = rendered(gathered, "en")
+    assert counted.title == "Aigerim: more alerts (12)"
+    assert counted.body.startswith("More alerts since 13:45: 12 (bullying, violence)")
+    assert counted.data | {"kind": "", "child_id": ""} == {
+        "kind": "",
+        "child_id": "",
+        "since": "2026-11-25T08:45:00+00:00",
+        "until": "2026-11-25T09:00:00+00:00",
+        "alerts": "12",
+        "conversations": "7",
+        "labels": "bullying,violence",
+    }
+    assert rendered(gathered, "kk").title == "Aigerim: тағы 12 ескерту"
+    harm_counted = rendered(gathered_harm, "en")
+    assert harm_counted.title == "Aigerim may need your support"
+    assert "30 (self-harm, drugs), self-harm among them" in harm_counted.body
+    assert "Talk to Aigerim calmly" in harm_counted.body
+    assert "среди них о самоповреждении" in rendered(gathered_harm, "ru").body
 
 
 def test_data_carries_the_ids_to_open_the_screen() -> None:
@@ -180,7 +223,7 @@ def test_silent_since_another_day_shows_the_date() -> None:
 def test_long_names_are_shortened_to_fit(locale: i18n.Locale) -> None:
     long_name = "Aigerim-Aruzhan " * 5  # 80 characters, the longest a child's name may be
     long_place = "Specialised gymnasium for mathematics and physics No. 165 of Almaty"
-    events = [*sample_events(), place_entered(place_name=long_place)]
+    events = [*sample_events(), *message_notices(), place_entered(place_name=long_place)]
     for event in events:
         out = render(event, child_name=long_name, zone=ALMATY, locale=locale)
         assert len(out.title) <= TITLE_MAX, out.title

@@ -7,7 +7,8 @@
   guardian's IANA zone. During them notices wait until the window ends, except SOS, a child
   not arriving where expected, and self-harm. At most 14 windows, and they must leave some
   time of the week free.
-- ``locale``: kk, ru or en for the notices; null (the default) follows the account's language.
+- ``locale``: kk, ru or en for every notice; null (the default): each phone gets its notices
+  in the language its app registered with, the inbox in the account's language.
 
 Anything invalid is refused whole (422) and nothing changes.
 """
@@ -96,7 +97,11 @@ class NotificationPreferences(Request):
         examples=["Asia/Almaty"],
     )
     locale: Locale | None = Field(
-        default=None, description="Language of the notices; null: the account's language."
+        default=None,
+        description=(
+            "Language of every notice; null: each phone's own (the locale its app registered"
+            " with), the inbox the account's language."
+        ),
     )
 
     @field_validator("kinds")

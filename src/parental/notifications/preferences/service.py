@@ -5,7 +5,9 @@ whether it goes now, waits for the end of quiet hours, or is dropped.
   is taken, so no one else's can be named). They are the guardian's own settings, not a
   child's data: saving them is not audited.
 - Until first saved, the defaults hold: every kind on, no quiet hours, the service's default
-  zone (``notification_default_timezone``), the account's language.
+  zone (``notification_default_timezone``), the account's language. A language the guardian
+  chose (``locale_chosen``) is used for every notice; without one, each phone gets its notices
+  in the language its app registered with (``notify``), the inbox in the account's.
 - ``deliver_now`` is pure: a kind switched off is dropped; a kind that goes through quiet hours
   (SOS, not arrived, self-harm) is sent; any other is held until the instant the quiet hours
   around ``at`` end, read on the guardian's wall clock (``parental.kit.weekly``: overnight
@@ -44,12 +46,14 @@ _LOCALES: tuple[Locale, ...] = get_args(Locale)
 
 @dataclass(frozen=True, slots=True)
 class Preferences:
-    """What deciding a notice needs of one guardian's preferences."""
+    """What deciding a notice needs of one guardian's preferences; ``locale_chosen``: the
+    guardian saved a language (else ``locale`` is the account's)."""
 
     locale: Locale
     zone: ZoneInfo
     quiet: WindowSet = field(default_factory=WindowSet)
     disabled: frozenset[str] = frozenset()
+    locale_chosen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ def _preferences(row: Row | None, account: Account, default_zone: str) -> Prefer
         zone=ZoneInfo(row.timezone),
         quiet=quiet_set(_windows(row)),
         disabled=frozenset(row.disabled_kinds),
+        locale_chosen=row.locale in _LOCALES,
     )
 
 
