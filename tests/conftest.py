@@ -13,6 +13,7 @@ import asyncio
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -148,6 +149,27 @@ def parental_settings() -> ParentalSettings:
     return ParentalSettings()
 
 
+_redis_gone: list[Exception] = []
+
+
+async def _reach_redis(rt: Runtime) -> None:
+    """Empty this run's counters, waiting out a blip: on a busy CI machine one connection to the
+    shared Redis once took longer than the clients' 2 s connect timeout. Unreachable means
+    unreachable for 15 s, not one slow accept."""
+    deadline = time.monotonic() + (0 if _redis_gone else 15)
+    while True:
+        try:
+            await rt.limiter.reset()
+            await rt.cache.ping()
+            return
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            if time.monotonic() >= deadline:
+                _redis_gone.append(exc)  # the next tests do not wait 15 s each
+                _unreachable("REDIS_URL", exc)
+                return
+            await asyncio.sleep(0.5)
+
+
 @asynccontextmanager
 async def open_runtime(
     kit_settings: KitSettings,
@@ -159,11 +181,7 @@ async def open_runtime(
     rt = build_runtime(kit_settings, parental_settings, clock=clock, sms=sms)
     try:
         if REDIS_URL:
-            try:
-                await rt.limiter.reset()
-                await rt.cache.ping()
-            except Exception as exc:  # pragma: no cover - depends on the machine
-                _unreachable("REDIS_URL", exc)
+            await _reach_redis(rt)
         yield rt
         if REDIS_URL:
             await rt.limiter.reset()
