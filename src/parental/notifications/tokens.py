@@ -12,7 +12,7 @@ same phone), with its platform and language (``commands.push`` builds a command'
 for them). The dispatcher finds a recipient's tokens in either table (``of_accounts``: the
 outbox names a guardian's account or a device), with the language each guardian's phone shows
 (the ``locale`` its app registered with): a guardian's notice is written in the languages of
-their phones (``locales_of``) and each phone gets its own.
+their phones (read with the guardians: ``notify``) and each phone gets its own.
 """
 
 from __future__ import annotations
@@ -111,20 +111,6 @@ async def of_accounts(
     for query in (guardians, devices):
         for owner, row_id, token, locale in (await session.execute(query)).all():
             out.setdefault(owner, []).append(Phone(row_id, token, locale))
-    return out
-
-
-async def locales_of(
-    session: AsyncSession, account_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, set[str]]:
-    """The languages the phones of each guardian show (guardians without phones are missing)."""
-    ids = set(account_ids)
-    out: dict[uuid.UUID, set[str]] = {}
-    if not ids:
-        return out
-    query = select(PushToken.account_id, PushToken.locale).where(PushToken.account_id.in_(ids))
-    for account_id, locale in (await session.execute(query.distinct())).all():
-        out.setdefault(account_id, set()).add(locale)
     return out
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.kit.db import write_fields
 from parental.kit.ids import new_id
 from telemetry.alarms import engine, repository
 from telemetry.alarms.events import DeviceSilent, LowBattery
@@ -28,10 +30,17 @@ def _silence(row: DeviceStatus) -> engine.Silence:
     return engine.Silence(row.last_seen_at, row.silent_due_at, row.silence_noted_at)
 
 
+def _silence_values(state: engine.Silence) -> dict[str, Any]:
+    return {
+        "last_seen_at": state.last_seen_at,
+        "silent_due_at": state.due_at,
+        "silence_noted_at": state.noted_at,
+    }
+
+
 def _set_silence(row: DeviceStatus, state: engine.Silence) -> None:
-    row.last_seen_at = state.last_seen_at
-    row.silent_due_at = state.due_at
-    row.silence_noted_at = state.noted_at
+    for column, value in _silence_values(state).items():
+        setattr(row, column, value)
 
 
 def _battery(row: DeviceStatus) -> engine.BatteryState:
@@ -40,11 +49,13 @@ def _battery(row: DeviceStatus) -> engine.BatteryState:
     )
 
 
-def _set_battery(row: DeviceStatus, state: engine.BatteryState) -> None:
-    row.battery_pct = state.level_pct
-    row.charging = state.charging
-    row.battery_read_at = state.read_at
-    row.battery_low_noted = state.low_noted
+def _battery_values(state: engine.BatteryState) -> dict[str, Any]:
+    return {
+        "battery_pct": state.level_pct,
+        "charging": state.charging,
+        "battery_read_at": state.read_at,
+        "battery_low_noted": state.low_noted,
+    }
 
 
 async def _status(
@@ -81,7 +92,7 @@ async def sign_of_life(
         row, created = locked, False
     else:
         row, created = await _status(session, child_id, device_id, now)
-    _set_silence(row, engine.seen(None if created else _silence(row), now, rules.silent_after))
+    silence = engine.seen(None if created else _silence(row), now, rules.silent_after)
     battery = _battery(row)
     raised: list[LowBattery] = []
     for reading in sorted(readings, key=lambda r: r.read_at):
@@ -93,10 +104,11 @@ async def sign_of_life(
             raised.append(await _low_battery(session, row, reading, rules, now))
         else:
             battery = engine.unnoted(battery)
-    _set_battery(row, battery)
+    values = {**_silence_values(silence), **_battery_values(battery)}
     if app_version is not None:
-        row.app_version = app_version
-    await session.flush()
+        values["app_version"] = app_version
+    # One statement, not through the unit of work: every upload and heartbeat writes the row.
+    await write_fields(session, [(row, values)])
     return row, raised
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental.kit.db import write_fields
 from parental.kit.ids import new_id
 from parental.kit.paging import decode_cursor, encode_cursor
 from telemetry.geofences import engine, repository, stored
@@ -41,12 +42,14 @@ def _plan_check(place: Place, now: datetime) -> None:
     place.next_check_at = rule.deadline_after(now, ZoneInfo(place.timezone)) if rule else None
 
 
-def _sync_zone(place: Place, timezone: str, now: datetime) -> None:
-    """Follow a change of the child's zone. A deadline falling due at the very moment of the
-    change may be skipped; none is checked twice."""
-    if place.timezone != timezone:
-        place.timezone = timezone
-        _plan_check(place, now)
+def _sync_zone(place: Place, timezone: str, now: datetime) -> bool:
+    """Follow a change of the child's zone (whether there was one). A deadline falling due at
+    the very moment of the change may be skipped; none is checked twice."""
+    if place.timezone == timezone:
+        return False
+    place.timezone = timezone
+    _plan_check(place, now)
+    return True
 
 
 async def create_place(
@@ -164,13 +167,20 @@ async def track(
     ordered = sorted(fixes, key=lambda f: f.fixed_at)
     zone = ZoneInfo(timezone)
     wanted: list[tuple[Place, engine.Transition]] = []
+    moved: list[tuple[Place, dict[str, object]]] = []
+    zone_followed = False
     for place in places:
-        _sync_zone(place, timezone, now)
+        zone_followed |= _sync_zone(place, timezone, now)
         rules = stored.rules_of(place)
-        state, transitions = engine.track(rules.shape, stored.state_of(place), ordered, margin_m)
-        stored.store_state(place, state)
+        before = stored.state_of(place)
+        state, transitions = engine.track(rules.shape, before, ordered, margin_m)
+        if state != before:
+            moved.append((place, stored.state_values(state)))
         wanted += [(place, t) for t in engine.announced(rules, transitions, zone)]
-    await session.flush()
+    if zone_followed:
+        await session.flush()
+    # The states in one statement, not through the unit of work: every upload moves them.
+    await write_fields(session, moved)
     if not wanted:
         return []
     ids = [new_id() for _ in wanted]

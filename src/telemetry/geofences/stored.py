@@ -122,11 +122,19 @@ def state_of(place: Place) -> PlaceState:
     return PlaceState(Containment(place.status), place.status_at, place.inside_seen_at)
 
 
+def state_values(state: PlaceState) -> dict[str, object]:
+    """The place's columns that hold ``state``."""
+    return {
+        "status": state.status.value,
+        "status_at": state.as_of,
+        "inside_seen_at": state.inside_seen_at,
+    }
+
+
 def store_state(place: Place, state: PlaceState) -> None:
     if state != state_of(place):
-        place.status = state.status.value
-        place.status_at = state.as_of
-        place.inside_seen_at = state.inside_seen_at
+        for column, value in state_values(state).items():
+            setattr(place, column, value)
 
 
 def forget_state(place: Place) -> None:

@@ -25,7 +25,7 @@ from parental.notifications.preferences.service import (
     Decision,
     Preferences,
     deliver_now,
-    preferences_of,
+    of_row,
 )
 from parental.runtime import Runtime
 from tests.parental.factories import FamilyWorld
@@ -219,8 +219,8 @@ async def test_saved_preferences_decide_as_the_clock_moves(
     async with runtime.sessions() as session:
         account = await session.get(Account, uuid.UUID(family.guardian.account_id))
         assert account is not None
-        found = await preferences_of(session, accounts=[account], default_zone="Asia/Almaty")
-    prefs = found[account.id]
+        row = await session.get(NotificationPreferencesRow, account.id)
+    prefs = of_row(row, account, "Asia/Almaty")
     assert prefs.zone == ALMATY
     enter, battery = BY_NAME["place.enter"], BY_NAME["alarm.low_battery"]
     assert deliver_now(prefs, enter, clock.now()) == Decision("send")  # 14:00 on Wednesday

@@ -18,14 +18,11 @@ Services run in the caller's transaction and never commit.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parental.auth.models import Account
@@ -93,7 +90,8 @@ def _windows(row: Row | None) -> list[QuietHoursWindow]:
     return [QuietHoursWindow.model_validate(w) for w in row.quiet_hours] if row else []
 
 
-def _preferences(row: Row | None, account: Account, default_zone: str) -> Preferences:
+def of_row(row: Row | None, account: Account, default_zone: str) -> Preferences:
+    """The guardian's preferences from their row (None: the defaults)."""
     if row is None:
         return Preferences(locale=account_locale(account), zone=ZoneInfo(default_zone))
     return Preferences(
@@ -106,7 +104,7 @@ def _preferences(row: Row | None, account: Account, default_zone: str) -> Prefer
 
 
 def _read(row: Row | None, account: Account, default_zone: str) -> NotificationPreferencesRead:
-    prefs = _preferences(row, account, default_zone)
+    prefs = of_row(row, account, default_zone)
     return NotificationPreferencesRead(
         kinds=[
             KindPreferenceRead(
@@ -154,17 +152,3 @@ async def save_preferences(
     row.updated_at = now
     await session.flush()
     return _read(row, account, default_zone)
-
-
-async def preferences_of(
-    session: AsyncSession, *, accounts: Iterable[Account], default_zone: str
-) -> dict[uuid.UUID, Preferences]:
-    """The preferences of each of ``accounts`` (the guardians of a child), by account id."""
-    accounts = list(accounts)
-    if not accounts:
-        return {}
-    ids = [a.id for a in accounts]
-    rows = {
-        r.account_id: r for r in await session.scalars(select(Row).where(Row.account_id.in_(ids)))
-    }
-    return {a.id: _preferences(rows.get(a.id), a, default_zone) for a in accounts}
