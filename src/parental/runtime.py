@@ -112,7 +112,12 @@ def build_runtime(
     """Resources for one process; arguments override what the environment says (tests, CLI)."""
     kit = kit or get_kit_settings()
     settings = settings or get_parental_settings()
-    engine = create_engine(kit.resolved_database_url, echo=kit.sql_echo)
+    engine = create_engine(
+        kit.resolved_database_url,
+        echo=kit.sql_echo,
+        pool_size=kit.db_pool_size,
+        max_overflow=kit.db_pool_overflow,
+    )
     snapshot_dir = kit.data_dir / "snapshots"
     snapshot_dir.mkdir(parents=True, exist_ok=True)
     return Runtime(

@@ -151,8 +151,12 @@ def _through_the_pool(error: BaseException) -> bool:
     return False
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url``; creates the SQLite file's folder when needed."""
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10
+) -> AsyncEngine:
+    """An async engine for ``url``; creates the SQLite file's folder when needed. On a server,
+    ``pool_size`` connections are kept open and up to ``max_overflow`` more are opened at a
+    peak (``KitSettings.db_pool_size``)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -162,7 +166,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_size=10, max_overflow=10)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -41,6 +41,14 @@ class KitSettings(BaseSettings):
     # One JSON object per line (for a log shipper), or "console" for a person at a terminal.
     log_format: Literal["json", "console"] = "json"
     sql_echo: bool = False
+    # PostgreSQL connections each process keeps open, and how many more it may open at a peak.
+    # Those beyond the pool are closed as soon as they are given back, so a process that often
+    # needs more than the pool opens a connection (a server process, authentication) for
+    # nearly every request: keep the pool at the concurrency a process sees. Each process
+    # (API workers, ``parental worker``, ``parental dns``) holds up to the sum of both:
+    # PostgreSQL's ``max_connections`` must cover them all.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_pool_overflow: int = Field(default=10, ge=0, le=500)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> KitSettings:
