@@ -158,7 +158,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt.snapshots.refresh()
         subscription = await rt.snapshots.open_notices(rt.notices)
         watcher = asyncio.create_task(rt.snapshots.watch(subscription))
-        tasks = [watcher, asyncio.create_task(run_flusher(rt))]
+        tasks = [
+            watcher,
+            asyncio.create_task(run_flusher(rt)),
+            asyncio.create_task(rt.subjects.follow(rt.notices)),
+        ]
         if owned and rt.is_embedded_sqlite:
             # The embedded default is one process: it does the worker's rounds itself (purges,
             # list refreshes, alarm timers); with PostgreSQL, `parental worker` does them.

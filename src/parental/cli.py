@@ -275,7 +275,10 @@ def revoke_service_key(name: Annotated[str, typer.Argument()]) -> None:
 
     async def work(rt: Runtime) -> bool:
         async with transaction(rt.sessions) as session:
-            return await lines.revoke_service_key(session, name=name, now=rt.clock.now())
+            revoked = await lines.revoke_service_key(session, name=name, now=rt.clock.now())
+        if revoked:  # the filter's processes forget who its callers are
+            await rt.tell_subjects(None)
+        return revoked
 
     if not run_with_runtime(work):
         typer.echo(f"no active key named {name!r}", err=True)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from filters.check.router import Subject
+from filters.check.subjects import UNHEARD_SECONDS
 from filters.dns.build import BlockAnswer
 from filters.dns.cache import AnswerCache
 from filters.dns.fastpath import Memo, native_fast_path
@@ -55,7 +56,9 @@ def fast_path_memo(settings: ParentalSettings) -> Memo | None:
         native(
             settings.dns_fast_path_size, settings.dns_fast_path_size, settings.line_edns_option_code
         ),
-        subject_seconds=settings.filter_subject_cache_seconds,
+        # The memo asks the line's identity again this often (answered from what the identity
+        # remembers until a change voids it): a change reaches the C path within a second.
+        subject_seconds=min(settings.filter_subject_cache_seconds, UNHEARD_SECONDS),
         max_ttl=settings.dns_cache_max_ttl_seconds,
     )
 

@@ -32,12 +32,13 @@ from parental.children import repository as children
 from parental.children import service as children_service
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound
+from parental.children.grants import monitoring_ends_at
 from parental.children.models import Child
 from parental.children.monitoring import local_today
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import service as devices
 from parental.devices.errors import InvalidDeviceToken
-from parental.kit.db import transaction
+from parental.kit.db import after_commit, transaction
 from parental.kit.errors import Unauthorized, error_responses
 from parental.kit.security import keyed_hash
 from parental.lines import service as lines
@@ -67,6 +68,15 @@ async def child_profile(session: AsyncSession, runtime: Runtime, child: Child) -
     )
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A caller's subject, and what decides how long it holds (``filters.check.subjects``)."""
+
+    subject: Subject
+    child_id: uuid.UUID | None  # the child whose profile it is: their changes void it
+    until: datetime | None  # when the clock alone changes it
+
+
 @dataclass
 class FilterCaller:
     """Who asks for verdicts: the carrier, a child's device (its own child only) or staff."""
@@ -76,9 +86,14 @@ class FilterCaller:
     child_id: uuid.UUID | None
     session: AsyncSession
     runtime: Runtime
+    expires: datetime | None = None  # the caller's token, when it expires (staff)
 
     async def subject(self, profile_id: str | None) -> Subject:
-        """The profile for this request, and the child its verdicts count for.
+        """The profile for this request, and the child its verdicts count for."""
+        return (await self.resolve(profile_id)).subject
+
+    async def resolve(self, profile_id: str | None) -> Resolved:
+        """``subject``, with what voids it.
 
         Verdicts count for a child only when they are the child's own traffic (the carrier's
         resolver or the child's device asking) and monitoring applies to the child; a curator
@@ -87,7 +102,8 @@ class FilterCaller:
         if profile_id is None:
             child = await children.get(self.session, self.child_id) if self.child_id else None
             if child is None:
-                return Subject(default_profile(self.runtime.settings.default_child_timezone))
+                profile = default_profile(self.runtime.settings.default_child_timezone)
+                return Resolved(Subject(profile), None, self.expires)
             row = await child_profile(self.session, self.runtime, child)
         else:
             try:
@@ -99,16 +115,23 @@ class FilterCaller:
                 raise ProfileNotFound()
             row = found
         profile = await profiles.engine_profile(self.session, row)
-        return Subject(profile, await self._counted_child(row.child_id))
+        counted, ends = await self._counted_child(row.child_id)
+        now = self.runtime.clock.now()
+        moments = [e.expires_at for e in profile.entries if e.expires_at and e.expires_at > now]
+        moments += [m for m in (ends, self.expires) if m is not None]
+        return Resolved(Subject(profile, counted), row.child_id, min(moments, default=None))
 
-    async def _counted_child(self, child_id: uuid.UUID) -> uuid.UUID | None:
+    async def _counted_child(self, child_id: uuid.UUID) -> tuple[uuid.UUID | None, datetime | None]:
+        """The child verdicts count for (None: nobody), and when that ends by age."""
         if self.kind == "staff":
-            return None
+            return None, None
         child = await children.get(self.session, child_id)
         if child is None:
-            return None
+            return None, None
         status = await children_service.monitoring_of(self.session, child, self.runtime.clock.now())
-        return child.id if status.active else None
+        if not status.active:
+            return None, None
+        return child.id, monitoring_ends_at(child, status)
 
 
 async def authenticate_caller(session: AsyncSession, runtime: Runtime, token: str) -> FilterCaller:
@@ -120,8 +143,8 @@ async def authenticate_caller(session: AsyncSession, runtime: Runtime, token: st
         if token.startswith("dt_"):
             device = await devices.authenticate(session, runtime, token)
             return FilterCaller("device", str(device.id), device.child_id, session, runtime)
-        member = await staff.authenticate(session, runtime, token)
-        return FilterCaller("staff", str(member.id), None, session, runtime)
+        member, expires = await staff.authenticate_until(session, runtime, token)
+        return FilterCaller("staff", str(member.id), None, session, runtime, expires)
     except (InvalidServiceKey, InvalidDeviceToken, InvalidStaffToken) as exc:
         raise InvalidFilterCaller() from exc
 
@@ -139,9 +162,10 @@ async def filter_caller(
 class FastBackend:
     """What the framework-free ``/v1/filter/check`` path needs of this process.
 
-    Who a token is and which subject it gets are cached for ``filter_subject_cache_seconds``
-    (one second by default), so a process answering thousands of checks a second asks the
-    database about each caller about once a second; edits reach every process within that.
+    Who a token is and which subject it gets are remembered (``runtime.subjects``) until a
+    change voids them, so a process answering thousands of checks a second asks the database
+    about a caller once, not on every check. A device's token is remembered under its child:
+    revoking the device voids it. A carrier key is remembered until any key is revoked.
     """
 
     def __init__(self, runtime: Runtime) -> None:
@@ -153,18 +177,22 @@ class FastBackend:
         return self.runtime.clock.now()
 
     async def subject(self, token: str, profile_id: str | None) -> Subject | None:
+        cache = self.runtime.subjects
         key = (keyed_hash(self.runtime.secret, token), profile_id)
-        cached = self.runtime.subjects.get(key)
+        cached = cache.get(key, self.now())
         if cached is not None:
             return cached
+        epoch = cache.epoch()
         try:
             async with transaction(self.runtime.sessions) as session:
                 caller = await authenticate_caller(session, self.runtime, token)
-                subject = await caller.subject(profile_id)
+                resolved = await caller.resolve(profile_id)
         except (InvalidFilterCaller, ProfileNotFound):
             return None
-        self.runtime.subjects.put(key, subject)
-        return subject
+        # A device's token is voided with its child even when it gets the default profile.
+        follows = resolved.child_id or caller.child_id
+        cache.put(key, resolved.subject, child_id=follows, epoch=epoch, until=resolved.until)
+        return resolved.subject
 
 
 def fast_backend(scope: Scope) -> FastBackend | None:
@@ -209,9 +237,9 @@ async def _record(
     ip: str,
     details: dict[str, object] | None = None,
 ) -> None:
-    """Audit a profile edit, and make this process read profiles afresh (other processes do
-    within ``filter_subject_cache_seconds``)."""
-    runtime.subjects.clear()
+    """Audit a profile edit; once it commits, every process filters the child's traffic with
+    the new profile."""
+    after_commit(session, lambda: runtime.forget_subjects([child.id]))
     await audit.record(
         session,
         at=runtime.clock.now(),

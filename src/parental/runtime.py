@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from filters.activity.querylog import QueryLogSampler
 from filters.activity.recorder import ActivityRecorder
-from filters.check.fast import SubjectCache
+from filters.check import subjects
+from filters.check.subjects import SubjectCache
 from filters.curation.progress import ImportTasks
 from filters.engine.store import SnapshotStore
 from parental.audit.writer import AuditWriter
-from parental.children.grants import ReadGrants
+from parental.children.grants import ReadGrants, revoke_reads
 from parental.kit.cache import Cache, create_cache
 from parental.kit.clock import Clock, SystemClock
 from parental.kit.db import create_engine, create_session_factory, transaction
 from parental.kit.events import EventBus
-from parental.kit.notices import Notices, create_notices
+from parental.kit.notices import Notices, create_notices, reaches_other_processes
 from parental.kit.ratelimit import RateLimiter
 from parental.kit.settings import KitSettings, get_kit_settings
 from parental.notifications import live
@@ -25,6 +30,8 @@ from parental.notifications.fcm import PushSender
 from parental.settings import ParentalSettings, SmsBackend, get_parental_settings
 from parental.sms.sender import HttpSmsGateway, LogSmsSender, SmsSender
 from telemetry.locations.groups import UploadGroups
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Runtime:
     uploads: UploadGroups = field(init=False)
     push: PushSender = field(init=False)
     imports: ImportTasks = field(init=False)  # list imports started from the console
+    _telling: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(
@@ -56,7 +64,7 @@ class Runtime:
                 rows_per_day=self.settings.filter_query_log_rows_per_day,
             ),
         )
-        self.subjects = SubjectCache(self.settings.filter_subject_cache_seconds)
+        self.subjects = SubjectCache(subject_seconds(self.settings, self.notices))
         self.grants = ReadGrants(self.settings.guardian_read_grant_seconds)
         self.audit = AuditWriter(self.sessions)
         self.uploads = UploadGroups(
@@ -67,6 +75,39 @@ class Runtime:
         # Commits that wrote notifications wake the dispatchers and the inbox streams.
         live.bind(self.sessions, lambda: self.notices)
 
+    def forget_subjects(self, child_ids: Iterable[uuid.UUID] | None) -> None:
+        """What decides how these children's traffic is filtered (None: anyone's) has changed
+        and committed: this process filters with what the database holds now at once, the
+        others when the notice reaches them (``filters.check.subjects``). Call after commit,
+        as ``kit.db.after_commit`` does; needs a running event loop for the notice."""
+        ids = None if child_ids is None else list(child_ids)
+        if ids is None:
+            self.subjects.clear()
+        elif ids:
+            self.subjects.forget(ids)
+        else:
+            return
+        task = asyncio.get_running_loop().create_task(self.tell_subjects(ids))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+
+    async def tell_subjects(self, child_ids: list[uuid.UUID] | None) -> None:
+        """The other processes' part of ``forget_subjects``; a failure is logged (they
+        forget within ``filter_subject_cache_seconds``)."""
+        try:
+            notice = subjects.message(child_ids, origin=self.subjects.origin)
+            await self.notices.publish(subjects.CHANNEL, notice)
+        except Exception:
+            log.warning("telling other processes of a filter change failed", exc_info=True)
+
+    async def revoke_access(self, child_ids: Iterable[uuid.UUID]) -> None:
+        """Something that decides access to these children changed (a guardian, the child,
+        the line, a device, consent) and has committed: void the fast paths' read grants
+        (``children.grants``) and the filter's subjects, in every process."""
+        ids = list(child_ids)
+        await revoke_reads(self.grants, self.cache, ids)
+        self.forget_subjects(ids)
+
     @property
     def secret(self) -> str:
         return self.kit.secret_key.get_secret_value()
@@ -76,6 +117,8 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
+        if self._telling:
+            await asyncio.gather(*self._telling, return_exceptions=True)
         await self.imports.close()  # first: they record their interruption in the database
         await self.uploads.close()
         await self.audit.close()
@@ -85,6 +128,16 @@ class Runtime:
         await self.limiter.close()
         await self.notices.close()
         await self.engine.dispose()
+
+
+def subject_seconds(settings: ParentalSettings, notices: Notices) -> float:
+    """How long a process remembers a filter subject: ``filter_subject_cache_seconds``, or
+    ``UNHEARD_SECONDS`` without shared notices (no Redis), when a change made by another
+    process (``parental carrier revoke-key``, the API for the DNS front end) is not heard."""
+    seconds = settings.filter_subject_cache_seconds
+    if not reaches_other_processes(notices):
+        seconds = min(seconds, subjects.UNHEARD_SECONDS)
+    return seconds
 
 
 def create_sms_sender(settings: ParentalSettings) -> SmsSender:

@@ -128,9 +128,10 @@ class ParentalSettings(BaseSettings):
     # Filter activity: how often each process writes its verdict counts, and how long the
     # counts (for reports over weeks) and the blocked names (more personal) are kept.
     filter_activity_flush_seconds: float = 5.0
-    # How long a process may answer /v1/filter/check from what it last read of a caller and
-    # their profile: an edit reaches every process within this (0: read it on every request).
-    filter_subject_cache_seconds: float = 1.0
+    # How long a process may answer filter checks and DNS queries from what it last read of a
+    # caller and their profile (0: read it on every request). A change reaches every process at
+    # once through notices; this bounds how long one goes unseen when its notice is lost.
+    filter_subject_cache_seconds: float = Field(default=60.0, ge=0)
     filter_counts_retention_days: int = 90
     filter_blocked_names_retention_days: int = 30
     # The query log (which names, when): every blocked lookup, one in N allowed ones per child,

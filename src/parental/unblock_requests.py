@@ -31,6 +31,7 @@ from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices.dependencies import CurrentDevice
 from parental.devices.errors import InvalidDeviceToken
 from parental.filtering import child_profile
+from parental.kit.db import after_commit
 from parental.kit.errors import error_responses
 from parental.kit.events import HeldEvents
 from parental.kit.paging import DEFAULT_PAGE_SIZE, CursorQuery, InvalidCursor, LimitQuery
@@ -125,7 +126,8 @@ async def create_unblock_decision(
         now=now,
         allow_once=timedelta(minutes=runtime.settings.unblock_allow_once_minutes),
     )
-    runtime.subjects.clear()  # this process filters with the new entry at once
+    # Every process filters with the new entry once it is committed.
+    after_commit(session, lambda: runtime.forget_subjects([child.id]))
     await audit.record(
         session,
         at=now,

@@ -134,6 +134,8 @@ async def test_redis_stopped_and_started_again(
     assert tried.status_code == 503, tried.text
     assert tried.json()["error"] == "RateLimitUnavailable"
 
+    assert len(runtime.subjects) == 1  # the carrier, remembered by the filter
+
     redis_server.start()  # empty: it kept nothing
 
     # The clients reconnect on their own: the first sign-in after the restart goes through
@@ -163,3 +165,11 @@ async def test_redis_stopped_and_started_again(
     # and subscribes anew.
     await eventually(notices_arrive, "pub/sub notices")
     await notices.close()
+    # The filter forgets the callers and profiles it remembered: a change another process
+    # made during the outage was told to nobody.
+    assert runtime.notices.gaps >= 1
+
+    async def subjects_forgotten() -> bool:
+        return len(runtime.subjects) == 0
+
+    await eventually(subjects_forgotten, "the filter's remembered subjects")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,8 @@ from parental.lines import service as lines
 from parental.models import Base
 from parental.runtime import Runtime
 from parental.settings import get_parental_settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import REDIS_URL, TEST_SECRET
+from tests.parental.test_filtering import publish
 
 SK_KEY = re.compile(r"^sk_\S+$")
 
@@ -173,8 +175,9 @@ async def test_register_line_refuses_an_invalid_number(
 
 
 async def test_service_key_authenticates_until_revoked(
-    cli_env: str, client: httpx.AsyncClient
+    cli_env: str, client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
+    await publish(runtime)
     created = await ainvoke("carrier", "create-key", "bss")
 
     assert created.exit_code == 0, created.output
@@ -194,6 +197,10 @@ async def test_service_key_authenticates_until_revoked(
     assert duplicate.exit_code == 1
     assert "ServiceKeyExists" in duplicate.stderr
 
+    check = {"url": "ok.test"}
+    assert (await client.get("/v1/filter/check", headers=_bearer(key), params=check)).is_success
+    assert len(runtime.subjects) == 1  # the filter remembers who the key is
+
     revoked = await ainvoke("carrier", "revoke-key", "bss")
 
     assert revoked.exit_code == 0, revoked.output
@@ -201,6 +208,14 @@ async def test_service_key_authenticates_until_revoked(
     refused = await client.get("/carrier/v1/lines/+77071234567", headers=_bearer(key))
     assert refused.status_code == 401
     assert refused.json()["error"] == "InvalidServiceKey"
+    # The filter forgets it: told at once through Redis; without Redis this process cannot
+    # hear the command and remembers callers for a second only.
+    deadline = time.monotonic() + (1.0 if REDIS_URL else 2.5)
+    answer = await client.get("/v1/filter/check", headers=_bearer(key), params=check)
+    while answer.is_success and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        answer = await client.get("/v1/filter/check", headers=_bearer(key), params=check)
+    assert answer.status_code == 401
 
     twice = await ainvoke("carrier", "revoke-key", "bss")
     assert twice.exit_code == 1

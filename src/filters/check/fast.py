@@ -8,14 +8,12 @@ authenticated requests directly, with the same service functions as the routes i
 version) to the application untouched, so every error is the one the documented route gives.
 
 Who the caller is and which profile applies comes from a ``Backend`` the composition root
-provides; it may cache that answer briefly (see ``SubjectCache``).
+provides; it may remember that answer (``subjects.SubjectCache``).
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,46 +44,6 @@ class Backend(Protocol):
     async def subject(self, token: str, profile_id: str | None) -> Subject | None:
         """The subject for a caller's token and the profile it asks for; None when the token
         or the profile is not valid for this caller (the route then says why)."""
-
-
-class SubjectCache:
-    """Subjects by (token, profile), each kept at most ``ttl`` seconds (monotonic time).
-
-    A profile edit, a revoked device or a line that stops being monitored therefore reaches
-    every process within ``ttl``; ``clear`` makes it immediate in the process that made the
-    change. ``ttl`` 0 disables caching.
-    """
-
-    def __init__(
-        self, ttl: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self._size = size
-        self._clock = clock
-        self._items: OrderedDict[tuple[str, str | None], tuple[float, Subject]] = OrderedDict()
-
-    def get(self, key: tuple[str, str | None]) -> Subject | None:
-        hit = self._items.get(key)
-        if hit is None:
-            return None
-        if hit[0] <= self._clock():
-            del self._items[key]
-            return None
-        return hit[1]
-
-    def put(self, key: tuple[str, str | None], subject: Subject) -> None:
-        if self.ttl <= 0:
-            return
-        self._items[key] = (self._clock() + self.ttl, subject)
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class FastCheck:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,14 +179,23 @@ async def enrol_second_factor(
 
 
 async def authenticate(session: AsyncSession, runtime: Runtime, token: str) -> StaffAccount:
+    staff, _ = await authenticate_until(session, runtime, token)
+    return staff
+
+
+async def authenticate_until(
+    session: AsyncSession, runtime: Runtime, token: str
+) -> tuple[StaffAccount, datetime]:
+    """The staff member of a token, and when the token expires."""
     try:
         claims = decode_jwt(
             token, secret=runtime.secret, audience=STAFF_AUDIENCE, now=runtime.clock.now()
         )
         staff_id = uuid.UUID(str(claims["sub"]))
-    except (InvalidTokenError, ValueError) as exc:
+        expires = datetime.fromtimestamp(float(claims["exp"]), UTC)
+    except (InvalidTokenError, ValueError, KeyError, TypeError, OverflowError) as exc:
         raise InvalidStaffToken() from exc
     staff = await repository.get(session, staff_id)
     if staff is None or staff.disabled_at is not None:
         raise InvalidStaffToken()
-    return staff
+    return staff, expires

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-from parental.children.grants import revoke_reads
 from parental.runtime import Runtime
 from telemetry.locations import positions, stream
 
@@ -24,7 +23,7 @@ async def forget_child(runtime: Runtime, child_id: uuid.UUID) -> None:
     """Void the read grants to the child and drop the child's cached positions and stream mark
     (call after the deletion has committed). A cache that cannot be reached is logged: what
     it holds expires within minutes."""
-    await revoke_reads(runtime.grants, runtime.cache, [child_id])
+    await runtime.revoke_access([child_id])
     try:
         await positions.forget_cached(runtime.cache, child_id)
         await runtime.cache.delete(stream.watched_key(child_id))

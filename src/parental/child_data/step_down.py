@@ -36,7 +36,6 @@ from parental.audit import service as audit
 from parental.child_data.cache import forget_child
 from parental.children import erasure
 from parental.children.events import ChildCameOfAge
-from parental.children.grants import revoke_reads
 from parental.children.models import Child
 from parental.children.monitoring import ADULT_AGE, adulthood_date, local_today
 from parental.commands import push
@@ -116,7 +115,7 @@ async def _step_down_due(runtime: Runtime) -> list[uuid.UUID]:
         for event in events:
             # Read grants end at the birthday's midnight by themselves; voiding them here
             # also ends any a process gave under a clock that was behind.
-            await revoke_reads(runtime.grants, runtime.cache, [event.child_id])
+            await runtime.revoke_access([event.child_id])
             await runtime.bus.publish(event)
         done += [event.child_id for event in events]
         if len(batch) < BATCH:

@@ -21,7 +21,6 @@ from parental.children.errors import (
     NotAMinor,
     UnknownTimezone,
 )
-from parental.children.grants import revoke_reads
 from parental.children.schemas import ChildCreate, ChildPage, ChildRead, ChildUpdate
 from parental.commands.push import wake_for_policy
 from parental.consent import service as consent
@@ -110,7 +109,7 @@ async def update_child(
         # screen-time policy now, not at their next poll.
         await wake_for_policy(session, child.id, now=now)
     # A new zone moves the 18th birthday's midnight, when read grants end.
-    background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
+    background.add_task(runtime.revoke_access, [child.id])
     return await service.describe(session, child, now)
 
 

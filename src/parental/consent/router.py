@@ -24,7 +24,6 @@ from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound
-from parental.children.grants import revoke_reads
 from parental.children.models import Child
 from parental.consent import service, texts, transparency
 from parental.consent.errors import ChildConsentNotNeeded, ConsentTextMismatch
@@ -67,7 +66,7 @@ def _after_change(
     if purpose is Purpose.LOCATION:
         # After commit (background tasks run once the response is sent): the fast paths'
         # grants in every process (parental.children.grants).
-        background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
+        background.add_task(runtime.revoke_access, [child.id])
 
 
 @guardian_router.get(CONSENTS, responses=error_responses(InvalidCursor))

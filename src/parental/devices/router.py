@@ -12,7 +12,6 @@ from parental.children import repository as children_repository
 from parental.children import service as children
 from parental.children.dependencies import OwnedChild
 from parental.children.errors import ChildNotFound
-from parental.children.grants import revoke_reads
 from parental.children.schemas import MonitoringRead
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep
 from parental.devices import service
@@ -98,11 +97,8 @@ async def revoke_device(
     now = runtime.clock.now()
     await service.revoke_device(session, device=device, account=account, now=now, ip=ip)
     # After commit (background tasks run once the response is sent): the device's upload
-    # grant in every process (parental.children.grants).
-    background.add_task(revoke_reads, runtime.grants, runtime.cache, [device.child_id])
-    # And who filter-check tokens are: this process forgets the device at once (others within
-    # filter_subject_cache_seconds); cleared after commit, so no request re-caches it.
-    background.add_task(runtime.subjects.clear)
+    # grant and the filter subject of its token, in every process.
+    background.add_task(runtime.revoke_access, [device.child_id])
 
 
 @device_router.post(

@@ -7,7 +7,6 @@ from fastapi import APIRouter, BackgroundTasks, status
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
 from parental.children import repository as children_repository
-from parental.children.grants import revoke_reads
 from parental.deps import ClientIP, ClockDep, RuntimeDep, SessionDep
 from parental.families import service
 from parental.families.dependencies import AddressedInvitation, FamilyInvitation, OwnedFamily
@@ -90,7 +89,7 @@ async def remove_guardian(
     children = [
         child.id for child, _ in await children_repository.list_with_lines(session, family.id)
     ]
-    background.add_task(revoke_reads, runtime.grants, runtime.cache, children)
+    background.add_task(runtime.revoke_access, children)
 
 
 @router.post(

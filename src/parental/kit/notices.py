@@ -33,6 +33,12 @@ class Subscription(Protocol):
 
 
 class Notices(Protocol):
+    @property
+    def gaps(self) -> int:
+        """How many times notices may have been lost here (the connection dropped and came
+        back): a listener that keeps state from them starts afresh when this changes."""
+        ...
+
     async def publish(self, channel: str, message: str) -> None: ...
 
     async def open(self, channel: str) -> Subscription: ...
@@ -62,6 +68,7 @@ class LocalNotices:
         # Only channels someone listens to: a child's channel is published to with each batch
         # of fixes, listened to only while a guardian's stream is open.
         self._queues: dict[str, set[_QueueSubscription]] = {}
+        self.gaps = 0  # in-process: none is ever lost
 
     async def publish(self, channel: str, message: str) -> None:
         for subscription in list(self._queues.get(channel, ())):
@@ -128,6 +135,7 @@ class RedisNotices:
         self._listeners: dict[str, set[_SharedSubscription]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.gaps = 0
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(self._prefix + channel, message)
@@ -185,6 +193,7 @@ class RedisNotices:
             if failing:
                 log.info("reading notices from Redis again")
                 failing = False
+                self.gaps += 1
             if item is None or item.get("type") != "message":
                 continue
             raw_channel, data = item["channel"], item["data"]
@@ -204,6 +213,11 @@ class RedisNotices:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = None
         await self._redis.aclose()
+
+
+def reaches_other_processes(notices: Notices) -> bool:
+    """Whether notices published here reach other processes (and theirs reach this one)."""
+    return isinstance(notices, RedisNotices)
 
 
 def create_notices(redis_url: str | None) -> Notices:

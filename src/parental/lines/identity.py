@@ -13,8 +13,10 @@ The line's child gets the child's profile, counted for the child only while moni
 counts for nobody). A line without a child record, or a source nobody claims, gets the default
 profile, or ``None`` (refuse the query) when ``line_unknown_sources`` says so.
 
-Subjects are cached per line (and per MSISDN or device) for ``filter_subject_cache_seconds``,
-like the HTTP check path: a profile edit reaches every process within that.
+Subjects are remembered per line (and per MSISDN or device) like the HTTP check path's
+(``filters.check.subjects``): until the child's next change, heard through notices. Without
+shared notices (no Redis) this process hears of no change made elsewhere, and re-reads a
+subject after ``UNHEARD_SECONDS``, as it does a line no child is on yet.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import asyncio
 import contextlib
 import uuid
 
-from filters.check.fast import SubjectCache
 from filters.check.router import Subject
 from filters.check.service import default_profile
+from filters.check.subjects import UNHEARD_SECONDS, SubjectCache
 from parental.children import repository as children
 from parental.devices import repository as devices
-from parental.filtering import FilterCaller
+from parental.filtering import FilterCaller, Resolved
 from parental.kit.db import transaction
 from parental.kit.notices import Subscription
 from parental.kit.phone import InvalidPhoneNumber, normalize_e164
@@ -36,7 +38,7 @@ from parental.lines import repository
 from parental.lines.addresses import MIN_V6_PREFIX
 from parental.lines.edns import parse_client_subnet, parse_line_option
 from parental.lines.index_store import BindingIndexStore
-from parental.runtime import Runtime
+from parental.runtime import Runtime, subject_seconds
 from parental.settings import UnknownSources
 
 Key = tuple[str, None]
@@ -55,7 +57,8 @@ class LineIdentity:
             poll_seconds=settings.line_binding_poll_seconds,
             rebuild_seconds=settings.line_binding_rebuild_seconds,
         )
-        self._subjects = SubjectCache(settings.filter_subject_cache_seconds)
+        self._subjects = SubjectCache(subject_seconds(settings, runtime.notices))
+        self._follower: asyncio.Task[None] | None = None
         self._unknown: Subject | None = None
         if settings.line_unknown_sources is UnknownSources.DEFAULT:
             self._unknown = Subject(default_profile(settings.default_child_timezone))
@@ -67,8 +70,14 @@ class LineIdentity:
         await self.index.rebuild()
         self._subscription = await self.index.open_notices(self.runtime.notices)
         self._watcher = asyncio.create_task(self.index.watch(self._subscription))
+        self._follower = asyncio.create_task(self._subjects.follow(self.runtime.notices))
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -111,7 +120,7 @@ class LineIdentity:
 
     async def _by_msisdn(self, raw: str) -> Subject | None:
         key: Key = ("msisdn:" + raw, None)
-        if (hit := self._subjects.get(key)) is not None:
+        if (hit := self._subjects.get(key, self.runtime.clock.now())) is not None:
             return hit
         try:
             msisdn = normalize_e164(raw, regions=self.runtime.settings.carrier_regions)
@@ -123,25 +132,34 @@ class LineIdentity:
 
     async def _by_device(self, device_id: uuid.UUID) -> Subject | None:
         key: Key = ("device:" + str(device_id), None)
-        if (hit := self._subjects.get(key)) is not None:
+        if (hit := self._subjects.get(key, self.runtime.clock.now())) is not None:
             return hit
+        epoch = self._subjects.epoch()
         async with transaction(self.runtime.sessions) as session:
             device = await devices.get_device(session, device_id)
             if device is None or device.revoked_at is not None:
                 return self._unknown
             caller = FilterCaller("carrier", "dns", device.child_id, session, self.runtime)
-            subject = await caller.subject(None)
-        self._subjects.put(key, subject)
-        return subject
+            resolved = await caller.resolve(None)
+        self._keep(key, resolved, epoch, device.child_id)
+        return resolved.subject
 
     async def _cached(self, key: Key, line_id: uuid.UUID) -> Subject:
-        if (hit := self._subjects.get(key)) is not None:
+        if (hit := self._subjects.get(key, self.runtime.clock.now())) is not None:
             return hit
+        epoch = self._subjects.epoch()
         async with transaction(self.runtime.sessions) as session:
             child = await children.by_line(session, line_id)
-            caller = FilterCaller(
-                "carrier", "dns", child.id if child else None, session, self.runtime
-            )
-            subject = await caller.subject(None)
-        self._subjects.put(key, subject)
-        return subject
+            child_id = child.id if child else None
+            caller = FilterCaller("carrier", "dns", child_id, session, self.runtime)
+            resolved = await caller.resolve(None)
+        self._keep(key, resolved, epoch, child_id)
+        return resolved.subject
+
+    def _keep(self, key: Key, resolved: Resolved, epoch: int, child_id: uuid.UUID | None) -> None:
+        """Remember a line's or device's subject until its child changes; a line no child is
+        on yet is read again after ``UNHEARD_SECONDS`` (adding a child voids nothing kept)."""
+        ttl = None if child_id is not None else UNHEARD_SECONDS
+        self._subjects.put(
+            key, resolved.subject, child_id=child_id, epoch=epoch, until=resolved.until, ttl=ttl
+        )

@@ -6,7 +6,6 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
 from parental.audit.service import Actor
 from parental.children import repository as children_repository
-from parental.children.grants import revoke_reads
 from parental.deps import ClockDep, RuntimeDep, SessionDep, SettingsDep
 from parental.kit.errors import error_responses
 from parental.lines import bindings, service
@@ -62,7 +61,7 @@ async def register_line(
         background.add_task(announce_change, runtime.notices)
     child = await children_repository.by_line(session, line.id)
     if child is not None:  # a new contract holder, the end of a child SIM: reads re-check
-        background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
+        background.add_task(runtime.revoke_access, [child.id])
     return LineRead.model_validate(line)
 
 
@@ -95,7 +94,7 @@ async def deactivate_line(
     background.add_task(announce_change, runtime.notices)
     child = await children_repository.by_line(session, line.id)
     if child is not None:
-        background.add_task(revoke_reads, runtime.grants, runtime.cache, [child.id])
+        background.add_task(runtime.revoke_access, [child.id])
     return LineRead.model_validate(line)
 
 
