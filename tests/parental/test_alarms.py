@@ -25,6 +25,7 @@ from telemetry.alarms.events import AlarmRaised, LowBattery, SosPressed
 from telemetry.alarms.models import Alarm, AlarmSettings, DeviceStatus
 from telemetry.locations.fix import Fix, FixSource
 from tests.parental.factories import FamilyWorld
+from tests.parental.test_locations_fast_upload import tables_read
 
 SOS = "/v1/device/alarms"
 HEARTBEAT = "/v1/device/heartbeat"
@@ -244,6 +245,19 @@ async def test_a_heartbeat_updates_last_seen_and_the_battery(
         True,
     )
     assert await count(runtime, DeviceStatus) == 1  # one row per device, no history
+
+
+async def test_a_heartbeat_is_four_statements_once_the_device_has_reported(
+    client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld
+) -> None:
+    """Under load every statement is a turn of the worker's event loop: the device, its status
+    row with the child's rules (one statement), the row's update, the commands waiting. The
+    device's push tokens are looked up only when a command is due to be sent again."""
+    await heartbeat(client, family, 80)
+    with tables_read(runtime) as run:
+        await heartbeat(client, family, 79)
+    assert len(run) == 4, run
+    assert not any("device_push_tokens" in statement for statement in run)
 
 
 async def test_the_guardian_sees_each_devices_last_sign_of_life_and_the_child_sees_that(

@@ -186,11 +186,16 @@ async def check_in(
     ``command_resend_seconds``); returns the commands still waiting."""
     waiting = await waiting_for(session, child_id, now=now)
     resend_before = now - timedelta(seconds=settings.command_resend_seconds)
-    reachable = set(await push.reachable_devices(session, child_id))
-    for command in waiting:
-        if command.state != CommandState.PENDING.value or device_id not in reachable:
-            continue
-        if command.last_pushed_at is None or command.last_pushed_at <= resend_before:
+    due = [
+        command
+        for command in waiting
+        if command.state == CommandState.PENDING.value
+        and (command.last_pushed_at is None or command.last_pushed_at <= resend_before)
+    ]
+    # Whether the device can be pushed to is asked only when something is due (seldom: most
+    # check-ins find nothing waiting).
+    if due and device_id in await push.reachable_devices(session, child_id):
+        for command in due:
             await send(session, settings, command, [device_id], now)
     return waiting
 

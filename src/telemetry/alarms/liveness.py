@@ -150,15 +150,25 @@ async def heartbeat(
     alerts: Alerts,
 ) -> tuple[DeviceStatus, list[LowBattery]]:
     """The device agent's periodic report: alive, its battery now, its app version."""
+    # The device's status row (there is one after its first report) and the child's rules,
+    # read and locked together: a heartbeat is a round trip fewer.
+    found = await repository.status_and_settings_for_update(session, device_id)
+    locked: DeviceStatus | None = None
+    if found is None:
+        rules = await rules_of(session, child_id, defaults)
+    else:
+        locked, settings = found
+        rules = defaults_rules(defaults) if settings is None else Rules.of(settings)
     return await sign_of_life(
         session,
         child_id=child_id,
         device_id=device_id,
-        rules=await rules_of(session, child_id, defaults),
+        rules=rules,
         now=now,
         alerts=alerts,
         readings=[engine.BatteryReading(body.battery_pct, body.charging, now)],
         app_version=body.app_version,
+        locked=locked,
     )
 
 
