@@ -3,6 +3,7 @@ the guardian's routes for a child's filter profile."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from filters.activity.recorder import ActivityRecorder
 from filters.check.errors import ProfileNotFound
 from filters.check.router import Subject, create_router
 from filters.check.service import default_profile
+from filters.check.subjects import Key
 from filters.engine.store import SnapshotStore
 from filters.profiles import repository as profiles_repository
 from filters.profiles import service as profiles
@@ -44,6 +46,8 @@ from parental.kit.security import keyed_hash
 from parental.lines import service as lines
 from parental.lines.errors import InvalidServiceKey
 from parental.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 filter_bearer = HTTPBearer(
     auto_error=False,
@@ -180,19 +184,34 @@ class FastBackend:
         cache = self.runtime.subjects
         key = (keyed_hash(self.runtime.secret, token), profile_id)
         cached = cache.get(key, self.now())
-        if cached is not None:
-            return cached
+        if cached is None:
+            return await self._read(key, token, profile_id)
+        if cache.renewing(key):
+            self.runtime.spawn(self._renew(key, token, profile_id))
+        return cached
+
+    async def _read(self, key: Key, token: str, profile_id: str | None) -> Subject | None:
+        """The caller's subject from the database, remembered; None (and nothing remembered)
+        when the token or the profile is not valid for this caller."""
+        cache = self.runtime.subjects
         epoch = cache.epoch()
         try:
             async with transaction(self.runtime.sessions) as session:
                 caller = await authenticate_caller(session, self.runtime, token)
                 resolved = await caller.resolve(profile_id)
         except (InvalidFilterCaller, ProfileNotFound):
+            cache.discard(key)
             return None
         # A device's token is voided with its child even when it gets the default profile.
         follows = resolved.child_id or caller.child_id
         cache.put(key, resolved.subject, child_id=follows, epoch=epoch, until=resolved.until)
         return resolved.subject
+
+    async def _renew(self, key: Key, token: str, profile_id: str | None) -> None:
+        try:
+            await self._read(key, token, profile_id)
+        except Exception:  # the one in use stays until it expires; the next check tries again
+            log.warning("reading a filter subject again failed", exc_info=True)
 
 
 def fast_backend(scope: Scope) -> FastBackend | None:

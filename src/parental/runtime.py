@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -54,7 +55,7 @@ class Runtime:
     uploads: UploadGroups = field(init=False)
     push: PushSender = field(init=False)
     imports: ImportTasks = field(init=False)  # list imports started from the console
-    _telling: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _spawned: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.activity = ActivityRecorder(
@@ -87,9 +88,14 @@ class Runtime:
             self.subjects.forget(ids)
         else:
             return
-        task = asyncio.get_running_loop().create_task(self.tell_subjects(ids))
-        self._telling.add(task)
-        task.add_done_callback(self._telling.discard)
+        self.spawn(self.tell_subjects(ids))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on this process's loop without waiting for it (it logs its own
+        failures); ``close`` waits for what is still running."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
 
     async def tell_subjects(self, child_ids: list[uuid.UUID] | None) -> None:
         """The other processes' part of ``forget_subjects``; a failure is logged (they
@@ -117,8 +123,8 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
-        if self._telling:
-            await asyncio.gather(*self._telling, return_exceptions=True)
+        if self._spawned:
+            await asyncio.gather(*self._spawned, return_exceptions=True)
         await self.imports.close()  # first: they record their interruption in the database
         await self.uploads.close()
         await self.audit.close()

@@ -130,8 +130,10 @@ class ParentalSettings(BaseSettings):
     filter_activity_flush_seconds: float = 5.0
     # How long a process may answer filter checks and DNS queries from what it last read of a
     # caller and their profile (0: read it on every request). A change reaches every process at
-    # once through notices; this bounds how long one goes unseen when its notice is lost.
-    filter_subject_cache_seconds: float = Field(default=60.0, ge=0)
+    # once through notices, and a process whose notices were cut off (Redis away) forgets all
+    # once it hears them again; this bounds how long a change goes unseen when its one notice
+    # is lost. A subject in use is read again in the background after half of it.
+    filter_subject_cache_seconds: float = Field(default=600.0, ge=0)
     filter_counts_retention_days: int = 90
     filter_blocked_names_retention_days: int = 30
     # The query log (which names, when): every blocked lookup, one in N allowed ones per child,

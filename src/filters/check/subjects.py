@@ -12,7 +12,9 @@ itself. A process therefore keeps each subject it read until what it was read fr
 - a subject also goes at ``until``, a moment its reader knew the clock alone would change it
   (a guardian's entry expires, the child turns 18, a staff token expires);
 - and ``ttl`` seconds after it was read whatever happens: the bound on how long a change goes
-  unseen in a process that missed its notice (Redis unreachable when it was sent).
+  unseen in a process that missed its notice (Redis unreachable when it was sent). A subject
+  still in use is read again in the background before that (``renewing``), so the checks of a
+  busy caller do not wait for the database every ``ttl``.
 
 A subject read while a change was being made may be the old one: readers take the
 cache's ``epoch()`` before reading, and ``put`` refuses what they read when a child it concerns
@@ -41,16 +43,20 @@ ALL = "*"  # forgets every subject; otherwise child ids, comma-separated (after 
 # How long to remember a subject where changes cannot be heard: a process without shared
 # notices, or a line no child is on yet (adding one voids nothing remembered).
 UNHEARD_SECONDS = 1.0
+# A subject in use is read again in the background once this share of its ``ttl`` has passed,
+# so a busy caller never waits for the database when it would otherwise expire.
+RENEW_AFTER = 0.5
 
 Key = tuple[str, str | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry:
     subject: Subject
     child_id: uuid.UUID | None  # whose changes void it
     expires: float  # monotonic: ``ttl`` after it was read
     until: datetime | None  # by the runtime's clock
+    renew: float  # monotonic: from then on, ``renewing`` asks for it to be read again once
 
 
 class SubjectCache:
@@ -111,11 +117,28 @@ class SubjectCache:
         if child_id is not None and max(self._forgotten.get(child_id, 0), self._floor) > epoch:
             return
         self._drop(key)
-        self._items[key] = _Entry(subject, child_id, self._clock() + seconds, until)
+        read_at = self._clock()
+        self._items[key] = _Entry(
+            subject, child_id, read_at + seconds, until, read_at + seconds * RENEW_AFTER
+        )
         if child_id is not None:
             self._keys_of.setdefault(child_id, set()).add(key)
         while len(self._items) > self._size:
             self._drop(next(iter(self._items)))
+
+    def renewing(self, key: Key) -> bool:
+        """Whether the caller should read ``key``'s subject again now (in the background, still
+        answering from this one): it is past ``RENEW_AFTER`` of its life. True once per entry,
+        so a busy key is read again once, not by every check."""
+        entry = self._items.get(key)
+        if entry is None or entry.renew > self._clock():
+            return False
+        entry.renew = entry.expires  # claimed
+        return True
+
+    def discard(self, key: Key) -> None:
+        """Drop one subject (its caller turned out to be no longer valid)."""
+        self._drop(key)
 
     def forget(self, child_ids: Iterable[uuid.UUID]) -> None:
         """Drop the subjects of these children, and refuse those being read now."""

@@ -162,3 +162,20 @@ async def test_after_a_gap_in_the_notices_everything_is_read_afresh() -> None:
     assert len(cache) == 0
     follower.cancel()
     await asyncio.gather(follower, return_exceptions=True)
+
+
+def test_a_subject_in_use_is_read_again_once_after_half_its_life() -> None:
+    ticks = Ticks()
+    cache = SubjectCache(600, clock=ticks)
+    cache.put(("k", None), SUBJECT, child_id=ANNA, epoch=0)
+    ticks.now += 299
+    assert not cache.renewing(("k", None))
+    ticks.now += 1
+    assert cache.renewing(("k", None))  # this caller reads it again in the background
+    assert not cache.renewing(("k", None))  # the others answer from it meanwhile
+    assert cache.get(("k", None), NOW) is SUBJECT
+    assert not cache.renewing(("missing", None))
+    cache.put(("k", None), SUBJECT, child_id=ANNA, epoch=0)  # read again: a new life
+    assert not cache.renewing(("k", None))
+    cache.discard(("k", None))
+    assert len(cache) == 0
