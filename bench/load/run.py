@@ -89,7 +89,8 @@ BUDGETS: dict[str, float] = {
     "DNS query": 10,
 }
 ERROR_BUDGET = 0.01  # under 1% of each type's requests
-# Request types that need not occur in a short run (a token refresh comes after ~14 minutes).
+# Request types that need not occur in a run shorter than the guardians' access tokens live
+# (the app refreshes a token a minute before it expires).
 OPTIONAL = {"POST /v1/auth/tokens/refresh"}
 
 BLOCKLISTS = ROOT.parent / "shared" / "data" / "blocklists"
@@ -403,8 +404,9 @@ def dnsperf_row(output: Path, seconds: float) -> Row:
     return Row("DNS query", count, failed, at(0.5), at(0.95), at(0.99), count / seconds)
 
 
-def report(rows: list[Row]) -> bool:
-    """Print the table; True when every budget is met."""
+def report(rows: list[Row], optional: set[str]) -> bool:
+    """Print the table; True when every budget is met (``optional`` types may have no
+    requests)."""
     by_name = {row.name: row for row in rows}
     ok = True
     header = (
@@ -418,8 +420,8 @@ def report(rows: list[Row]) -> bool:
         row = by_name.get(name)
         budget = BUDGETS.get(name)
         if row is None:
-            verdict = "-" if name in OPTIONAL else "FAIL (no requests)"
-            ok = ok and name in OPTIONAL
+            verdict = "-" if name in optional else "FAIL (no requests)"
+            ok = ok and name in optional
             print(
                 f"{name:42} {'0':>8} {'':>6} {'':>7} {'':>7} {'':>7} {'':>8}  "
                 f"{budget or 0:>8.0f}ms  {verdict}"
@@ -601,6 +603,13 @@ def main() -> None:
     parser.add_argument("--dns-qps", type=int, default=1000, help="dnsperf's fixed query rate")
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument(
+        "--token-seconds",
+        type=int,
+        default=300,
+        help="how long the guardians' access tokens live (the product's default is 900): at "
+        "300 a 10-minute run refreshes each family's token about twice",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -633,6 +642,7 @@ def main() -> None:
         "PARENTAL_DATA_DIR": str(work),
         "PARENTAL_LOG_LEVEL": "WARNING",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),  # several API workers (docs/operations.md)
+        "PARENTAL_ACCESS_TOKEN_TTL_SECONDS": str(args.token_seconds),
         "NO_PROXY": "127.0.0.1,localhost",
     }
     seeding = {
@@ -762,7 +772,8 @@ def main() -> None:
         rows = locust_rows(work / "locust_stats.csv")
         rows.append(dnsperf_row(dns_out, args.duration))
         print()
-        ok = report(rows)
+        # A run that outlasts the tokens must have refreshed them, within budget.
+        ok = report(rows, OPTIONAL if args.duration < args.token_seconds else set())
         print(cpu.summary())
         report_server_side(histograms, server_side)
         if args.keep:
