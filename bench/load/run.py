@@ -22,8 +22,9 @@ What it does, on this one machine:
    on PostgreSQL and Redis;
 3. after one dnsperf pass over every distinct question (warm caches, as in service), runs
    locust headless (``locustfile.py``: parents reading, devices uploading, the carrier's
-   verdict and line lookups) and dnsperf against the DNS front end at a fixed rate, at the same
-   time, for ``--duration`` seconds;
+   verdict and line lookups) and dnsperf against the DNS front end at a fixed rate (one
+   dnsperf per child's line the queries name, ``--dns-lines``), at the same time, for
+   ``--duration`` seconds;
 4. prints a row per request type: count, error %, p50 / p95 / p99, throughput, the p95
    budget and PASS/FAIL; the exit code is 1 if a budget is missed.
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import json
 import logging
@@ -376,22 +378,25 @@ def _number(text: str) -> float:
     return float(text) if text not in ("", "N/A") else float("nan")
 
 
-def dnsperf_row(output: Path, seconds: float) -> Row:
-    """The DNS row from dnsperf's verbose output: a lost query or an answer other than
+def dnsperf_row(outputs: list[Path], seconds: float) -> Row:
+    """The DNS row from the dnsperf runs' verbose output: a lost query or an answer other than
     NOERROR / NXDOMAIN counts as an error; latencies are the answered queries'."""
     latencies: list[float] = []
-    refused = 0
-    text = output.read_text(encoding="utf-8", errors="replace")
-    for line in text.splitlines():
-        if line.startswith("> ") and not line.startswith("> T "):  # "T": timed out (lost)
-            parts = line.split()
-            if parts[1] not in ("NOERROR", "NXDOMAIN"):
-                refused += 1
-            latencies.append(float(parts[-1]) * 1000)
-    sent = re.search(r"Queries sent:\s+(\d+)", text)
-    lost = re.search(r"Queries lost:\s+(\d+)", text)
-    if sent is None or lost is None:
-        raise RuntimeError(f"dnsperf gave no summary:\n{text[-2000:]}")
+    refused = sent_count = lost_count = 0
+    for output in outputs:
+        text = output.read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines():
+            if line.startswith("> ") and not line.startswith("> T "):  # "T": timed out (lost)
+                parts = line.split()
+                if parts[1] not in ("NOERROR", "NXDOMAIN"):
+                    refused += 1
+                latencies.append(float(parts[-1]) * 1000)
+        sent = re.search(r"Queries sent:\s+(\d+)", text)
+        lost = re.search(r"Queries lost:\s+(\d+)", text)
+        if sent is None or lost is None:
+            raise RuntimeError(f"dnsperf gave no summary:\n{text[-2000:]}")
+        sent_count += int(sent.group(1))
+        lost_count += int(lost.group(1))
     latencies.sort()
 
     def at(p: float) -> float:
@@ -399,9 +404,8 @@ def dnsperf_row(output: Path, seconds: float) -> Row:
             return float("nan")
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))]
 
-    count = int(sent.group(1))
-    failed = refused + int(lost.group(1))
-    return Row("DNS query", count, failed, at(0.5), at(0.95), at(0.99), count / seconds)
+    failed = refused + lost_count
+    return Row("DNS query", sent_count, failed, at(0.5), at(0.95), at(0.99), sent_count / seconds)
 
 
 def report(rows: list[Row], optional: set[str]) -> bool:
@@ -601,6 +605,9 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=20)
     parser.add_argument("--families", type=int, default=200, help="at least the users' devices")
     parser.add_argument("--dns-qps", type=int, default=1000, help="dnsperf's fixed query rate")
+    parser.add_argument(
+        "--dns-lines", type=int, default=8, help="children's lines the DNS queries come from"
+    )
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument(
         "--token-seconds",
@@ -727,25 +734,44 @@ def main() -> None:
             f"running {args.duration} s: locust {args.users} users, dnsperf {args.dns_qps} q/s",
             flush=True,
         )
-        # Every query names the first family's line in the private EDNS option, as a resolver
-        # of the carrier in front of us would (docs/carrier-integration.md).
-        line_option = world["families"][0]["msisdn"].encode().hex()
-        dns_common = ["-s", "127.0.0.1", "-p", str(dns_port), "-E", f"65001:{line_option}"]
-        warm = [dnsperf, *dns_common, "-d", str(work / "warm.txt"), "-n", "1", "-Q", "2000"]
-        subprocess.run(warm, check=True, capture_output=True)
-        dns_out = work / "dnsperf.txt"
+        # Each query names a child's line in the private EDNS option, as a resolver of the
+        # carrier in front of us would (docs/carrier-integration.md): one dnsperf per line (it
+        # sends one option with every query), the rate shared between them.
+        lines = [family["msisdn"] for family in world["families"][: args.dns_lines]]
+
+        def dnsperf_of(line: str, *more: str) -> list[str]:
+            option = f"65001:{line.encode().hex()}"
+            return [dnsperf, "-s", "127.0.0.1", "-p", str(dns_port), "-E", option, *more]
+
+        warming = [
+            subprocess.Popen(
+                dnsperf_of(line, "-d", str(work / "warm.txt"), "-n", "1", "-Q", "500"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for line in lines
+        ]
+        for process in warming:
+            process.wait()
+        dns_outs = [work / f"dnsperf-{n}.txt" for n in range(len(lines))]
+        share = max(1, args.dns_qps // len(lines))
+        outstanding = max(10, 100 // len(lines))
         histograms = server_histograms(api_port)
-        with dns_out.open("wb") as out, CpuWatch(services) as cpu:
-            dns_run = subprocess.Popen(
-                [
-                    dnsperf, *dns_common, "-d", str(work / "queries.txt"),
-                    "-l", str(args.duration), "-Q", str(args.dns_qps), "-c", "4", "-q", "100",
-                    "-t", "2", "-v",
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            processes.append(dns_run)
+        with contextlib.ExitStack() as stack, CpuWatch(services) as cpu:
+            dns_runs = []
+            for line, path in zip(lines, dns_outs, strict=True):
+                out = stack.enter_context(path.open("wb"))
+                dns_runs.append(
+                    subprocess.Popen(
+                        dnsperf_of(
+                            line, "-d", str(work / "queries.txt"), "-l", str(args.duration),
+                            "-Q", str(share), "-c", "1", "-q", str(outstanding), "-t", "2", "-v",
+                        ),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )  # fmt: skip
+            processes.extend(dns_runs)
             locust_run = subprocess.run(
                 [
                     str(locust), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
@@ -760,7 +786,8 @@ def main() -> None:
                 capture_output=True,
                 text=True,
             )  # fmt: skip
-            dns_run.wait(timeout=args.duration + 60)
+            for dns_run in dns_runs:
+                dns_run.wait(timeout=args.duration + 60)
         server_side = server_histograms(api_port)
         if locust_run.returncode not in (0, 1):  # 1: some requests failed (the table says)
             print(locust_run.stdout[-3000:], locust_run.stderr[-3000:])
@@ -770,7 +797,7 @@ def main() -> None:
             print("failures (locust):")
             print(failures.read_text()[:3000])
         rows = locust_rows(work / "locust_stats.csv")
-        rows.append(dnsperf_row(dns_out, args.duration))
+        rows.append(dnsperf_row(dns_outs, args.duration))
         print()
         # A run that outlasts the tokens must have refreshed them, within budget.
         ok = report(rows, OPTIONAL if args.duration < args.token_seconds else set())
@@ -778,7 +805,7 @@ def main() -> None:
         report_server_side(histograms, server_side)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            for path in [*work.glob("locust_*.csv"), dns_out, *logs.glob("*.log")]:
+            for path in [*work.glob("locust_*.csv"), *dns_outs, *logs.glob("*.log")]:
                 shutil.copy(path, args.keep / path.name)
     except BaseException:
         for log in sorted(logs.glob("*.log")):  # what the services said before it went wrong
