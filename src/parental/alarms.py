@@ -25,6 +25,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parental import check_in
 from parental.audit import service as audit
 from parental.auth.dependencies import CurrentAccount
 from parental.auth.errors import InvalidAccessToken
@@ -36,7 +37,8 @@ from parental.children.models import Child
 from parental.commands import service as device_commands
 from parental.deps import ClientIP, RuntimeDep, SessionDep
 from parental.devices import repository as devices
-from parental.devices.dependencies import CurrentDevice
+from parental.devices import service as device_service
+from parental.devices.dependencies import CurrentDevice, DeviceCredentials
 from parental.devices.errors import InvalidDeviceToken
 from parental.kit.db import transaction
 from parental.kit.errors import error_responses
@@ -153,12 +155,20 @@ async def create_device_alarm(
 @router.post("/device/heartbeat", responses=error_responses(InvalidDeviceToken))
 async def create_heartbeat(
     body: HeartbeatCreate,
-    device: CurrentDevice,
+    credentials: DeviceCredentials,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> DeviceStatusRead:
     """Report that the device is alive, its battery and app version."""
+    if credentials is None:
+        raise InvalidDeviceToken()
     now = runtime.clock.now()
+    token = credentials.credentials
+    known = await check_in.read(session, runtime.secret, token, now)  # one statement
+    if known is None:  # the device's first report (or no such device: 401)
+        device = await device_service.authenticate(session, runtime, token)
+    else:
+        device = known.device
     row, events = await liveness.heartbeat(
         session,
         child_id=device.child_id,
@@ -167,12 +177,14 @@ async def create_heartbeat(
         now=now,
         defaults=alarm_defaults(runtime.settings),
         alerts=monitoring_alerts(session, device.child_id, now),
+        locked=None if known is None else (known.status, known.settings),
     )
     read = DeviceStatusRead.model_validate(row)
     # A heartbeat is a check-in: commands the device missed while offline go to it again.
-    await device_commands.check_in(
-        session, runtime.settings, child_id=device.child_id, device_id=device.id, now=now
-    )
+    if known is None or known.commands_waiting:
+        await device_commands.check_in(
+            session, runtime.settings, child_id=device.child_id, device_id=device.id, now=now
+        )
     await _commit_and_publish(session, runtime, events)
     return read
 

@@ -247,17 +247,27 @@ async def test_a_heartbeat_updates_last_seen_and_the_battery(
     assert await count(runtime, DeviceStatus) == 1  # one row per device, no history
 
 
-async def test_a_heartbeat_is_four_statements_once_the_device_has_reported(
+async def test_a_heartbeat_is_two_statements_once_the_device_has_reported(
     client: httpx.AsyncClient, runtime: Runtime, family: FamilyWorld
 ) -> None:
-    """Under load every statement is a turn of the worker's event loop: the device, its status
-    row with the child's rules (one statement), the row's update, the commands waiting. The
-    device's push tokens are looked up only when a command is due to be sent again."""
+    """Under load every statement is a turn of the worker's event loop: the device by its
+    token, its status row (locked) with the child's rules and whether a command waits, in one
+    (``parental.check_in``); then the row's update. The waiting commands and the device's push
+    tokens are read only when there are some."""
     await heartbeat(client, family, 80)
     with tables_read(runtime) as run:
         await heartbeat(client, family, 79)
-    assert len(run) == 4, run
-    assert not any("device_push_tokens" in statement for statement in run)
+    assert len(run) == 2, run
+    assert run[1].startswith("UPDATE alarm_device_status")
+    ring = await client.post(
+        f"/v1/children/{family.child_id}/commands",
+        headers=family.guardian.headers,
+        json={"kind": "ring"},
+    )
+    assert ring.status_code in (200, 201, 202), ring.text
+    with tables_read(runtime) as run:
+        await heartbeat(client, family, 78)
+    assert any("FROM device_commands" in statement for statement in run[1:]), run
 
 
 async def test_the_guardian_sees_each_devices_last_sign_of_life_and_the_child_sees_that(

@@ -136,11 +136,16 @@ async def authenticate(session: AsyncSession, runtime: Runtime, token: str) -> D
     device = await repository.device_by_token(session, keyed_hash(runtime.secret, token))
     if device is None or device.revoked_at is not None:
         raise InvalidDeviceToken()
-    now = runtime.clock.now()
+    await note_seen(session, device, runtime.clock.now())
+    return device
+
+
+async def note_seen(session: AsyncSession, device: Device, now: datetime) -> None:
+    """The device has just called: its last sign of contact, kept to ``LAST_SEEN_RESOLUTION``
+    (a write every few minutes, not on every request)."""
     if device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_RESOLUTION:
         await repository.touch(session, device.id, now)
         device.last_seen_at = now
-    return device
 
 
 async def guardian_device(session: AsyncSession, account: Account, device_id: uuid.UUID) -> Device:

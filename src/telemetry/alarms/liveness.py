@@ -148,16 +148,19 @@ async def heartbeat(
     now: datetime,
     defaults: AlarmDefaults,
     alerts: Alerts,
+    locked: tuple[DeviceStatus, AlarmSettings | None] | None = None,
 ) -> tuple[DeviceStatus, list[LowBattery]]:
-    """The device agent's periodic report: alive, its battery now, its app version."""
+    """The device agent's periodic report: alive, its battery now, its app version.
+    ``locked``: the device's status row and the child's settings, read and locked by the
+    caller."""
     # The device's status row (there is one after its first report) and the child's rules,
     # read and locked together: a heartbeat is a round trip fewer.
-    found = await repository.status_and_settings_for_update(session, device_id)
-    locked: DeviceStatus | None = None
+    found = locked or await repository.status_and_settings_for_update(session, device_id)
+    row: DeviceStatus | None = None
     if found is None:
         rules = await rules_of(session, child_id, defaults)
     else:
-        locked, settings = found
+        row, settings = found
         rules = defaults_rules(defaults) if settings is None else Rules.of(settings)
     return await sign_of_life(
         session,
@@ -168,7 +171,7 @@ async def heartbeat(
         alerts=alerts,
         readings=[engine.BatteryReading(body.battery_pct, body.charging, now)],
         app_version=body.app_version,
-        locked=locked,
+        locked=row,
     )
 
 
