@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from filters.check.router import Subject
@@ -125,43 +127,45 @@ def test_a_cache_does_not_act_on_its_own_notices() -> None:
     assert cache.get(("a", None), NOW) is SUBJECT
 
 
+@asynccontextmanager
+async def following(cache: SubjectCache, notices: LocalNotices) -> AsyncIterator[None]:
+    """``cache`` following ``notices`` (subscribed) while the block runs."""
+    follower = asyncio.create_task(cache.follow(notices))
+    await soon(lambda: bool(len(notices)))
+    try:
+        yield
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+
+async def soon(condition: Callable[[], bool]) -> None:
+    """Let the follower run until ``condition`` holds (three seconds at most)."""
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
 async def test_following_notices_forgets_what_another_process_changed() -> None:
     notices = LocalNotices()
     cache = SubjectCache(3600)
-    follower = asyncio.create_task(cache.follow(notices))
-    for _ in range(100):
-        if len(notices):
-            break
-        await asyncio.sleep(0.01)
-    cache.put(("a", None), SUBJECT, child_id=ANNA, epoch=cache.epoch())
-    await notices.publish(CHANNEL, message([BOLAT, ANNA]))
-    for _ in range(100):
-        if cache.get(("a", None), NOW) is None:
-            break
-        await asyncio.sleep(0.01)
-    assert cache.get(("a", None), NOW) is None
-    follower.cancel()
-    await asyncio.gather(follower, return_exceptions=True)
+    async with following(cache, notices):
+        cache.put(("a", None), SUBJECT, child_id=ANNA, epoch=cache.epoch())
+        await notices.publish(CHANNEL, message([BOLAT, ANNA]))
+        await soon(lambda: cache.get(("a", None), NOW) is None)
+        assert cache.get(("a", None), NOW) is None
     assert len(notices) == 0  # the subscription was closed
 
 
 async def test_after_a_gap_in_the_notices_everything_is_read_afresh() -> None:
     notices = LocalNotices()
     cache = SubjectCache(3600)
-    follower = asyncio.create_task(cache.follow(notices))
-    for _ in range(100):
-        if len(notices):
-            break
-        await asyncio.sleep(0.01)
-    cache.put(("a", None), SUBJECT, child_id=ANNA, epoch=cache.epoch())
-    notices.gaps += 1  # as RedisNotices counts a reconnection: notices may have been lost
-    for _ in range(300):
-        if not len(cache):
-            break
-        await asyncio.sleep(0.01)
-    assert len(cache) == 0
-    follower.cancel()
-    await asyncio.gather(follower, return_exceptions=True)
+    async with following(cache, notices):
+        cache.put(("a", None), SUBJECT, child_id=ANNA, epoch=cache.epoch())
+        notices.gaps += 1  # as RedisNotices counts a reconnection: notices may have been lost
+        await soon(lambda: not len(cache))
+        assert len(cache) == 0
 
 
 def test_a_subject_in_use_is_read_again_once_after_half_its_life() -> None:
