@@ -158,11 +158,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         rt.snapshots.refresh()
         subscription = await rt.snapshots.open_notices(rt.notices)
         watcher = asyncio.create_task(rt.snapshots.watch(subscription))
-        tasks = [
-            watcher,
-            asyncio.create_task(run_flusher(rt)),
-            asyncio.create_task(rt.subjects.follow(rt.notices)),
-        ]
+        following = await rt.subjects.listen(rt.notices)
+        tasks = [watcher, asyncio.create_task(run_flusher(rt))]
         if owned and rt.is_embedded_sqlite:
             # The embedded default is one process: it does the worker's rounds itself (purges,
             # list refreshes, alarm timers); with PostgreSQL, `parental worker` does them.
@@ -179,6 +176,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                     await task
             if subscription is not None:
                 await subscription.close()
+            await following.stop()
             if owned:
                 await rt.close()
                 process_exited()

@@ -34,6 +34,8 @@ from telemetry.locations.groups import UploadGroups
 
 log = logging.getLogger(__name__)
 
+SPAWNED_GRACE_SECONDS = 5.0
+
 
 @dataclass
 class Runtime:
@@ -123,8 +125,10 @@ class Runtime:
         return self.engine.dialect.name == "sqlite"
 
     async def close(self) -> None:
-        if self._spawned:
-            await asyncio.gather(*self._spawned, return_exceptions=True)
+        if self._spawned:  # a notice being sent, a subject read again: a few seconds at most
+            _, late = await asyncio.wait(self._spawned, timeout=SPAWNED_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
         await self.imports.close()  # first: they record their interruption in the database
         await self.uploads.close()
         await self.audit.close()

@@ -7,7 +7,7 @@ itself. A process therefore keeps each subject it read until what it was read fr
 - a change to a child (their filter profile or its entries, their line, their guardians, a
   device of theirs, their removal: ``Runtime.forget_subjects``) forgets that child's subjects
   in the process that made it when its transaction commits, and in every other process when
-  the notice on ``CHANNEL`` arrives (``follow``); a change to who may ask at all (a carrier
+  the notice on ``CHANNEL`` arrives (``listen``); a change to who may ask at all (a carrier
   key revoked) forgets every subject (``ALL``);
 - a subject also goes at ``until``, a moment its reader knew the clock alone would change it
   (a guardian's entry expires, the child turns 18, a staff token expires);
@@ -24,6 +24,7 @@ cache's ``epoch()`` before reading, and ``put`` refuses what they read when a ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -177,31 +178,28 @@ class SubjectCache:
                 return
         self.forget(ids)
 
-    async def follow(self, notices: Notices, *, retry_seconds: float = 5.0) -> None:
-        """Forget what other processes' changes void, until cancelled. While the notices
-        cannot be heard (Redis down) ``ttl`` is the bound; once they can again, everything
-        remembered is forgotten (changes made meanwhile were not heard)."""
-        subscription: Subscription | None = None
-        gaps = notices.gaps
+    async def listen(self, notices: Notices) -> Following:
+        """Forget what other processes' changes void until the answer's ``stop``. The
+        subscription is made here, before the task that reads it starts, so stopping that task
+        never interrupts a connection half made (``kit.notices``). When the notices cannot be
+        heard now (Redis down as the process starts), subjects are kept ``UNHEARD_SECONDS``."""
         try:
-            while True:
-                if subscription is None:
-                    try:
-                        subscription = await notices.open(CHANNEL)
-                    except Exception:
-                        log.warning("filter subject notices unavailable; retrying", exc_info=True)
-                        await asyncio.sleep(retry_seconds)
-                        continue
-                    self.clear()  # what changed while nobody listened
-                message = await subscription.next(1.0)
-                if notices.gaps != gaps:  # Redis was away: notices sent meanwhile are lost
-                    gaps = notices.gaps
-                    self.clear()
-                if message is not None:
-                    self.hear(message)
-        finally:
-            if subscription is not None:
-                await subscription.close()
+            subscription = await notices.open(CHANNEL)
+        except Exception:
+            log.warning("filter subject notices unavailable; kept a second", exc_info=True)
+            self.ttl = min(self.ttl, UNHEARD_SECONDS)
+            return Following(None, None)
+        follower = self._follow(subscription, notices, notices.gaps)
+        return Following(asyncio.create_task(follower), subscription)
+
+    async def _follow(self, subscription: Subscription, notices: Notices, gaps: int) -> None:
+        while True:
+            message = await subscription.next(1.0)
+            if notices.gaps != gaps:  # Redis was away: the notices sent meanwhile are lost
+                gaps = notices.gaps
+                self.clear()
+            if message is not None:
+                self.hear(message)
 
     def _drop(self, key: Key) -> None:
         entry = self._items.pop(key, None)
@@ -214,6 +212,22 @@ class SubjectCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+@dataclass(frozen=True)
+class Following:
+    """A cache following its notices (``SubjectCache.listen``)."""
+
+    task: asyncio.Task[None] | None
+    subscription: Subscription | None
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.subscription is not None:
+            await self.subscription.close()
 
 
 def message(child_ids: Iterable[uuid.UUID] | None, *, origin: str = "-") -> str:

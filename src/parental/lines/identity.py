@@ -27,7 +27,7 @@ import uuid
 
 from filters.check.router import Subject
 from filters.check.service import default_profile
-from filters.check.subjects import UNHEARD_SECONDS, SubjectCache
+from filters.check.subjects import UNHEARD_SECONDS, Following, SubjectCache
 from parental.children import repository as children
 from parental.devices import repository as devices
 from parental.filtering import FilterCaller, Resolved
@@ -58,7 +58,7 @@ class LineIdentity:
             rebuild_seconds=settings.line_binding_rebuild_seconds,
         )
         self._subjects = SubjectCache(subject_seconds(settings, runtime.notices))
-        self._follower: asyncio.Task[None] | None = None
+        self._following: Following | None = None
         self._unknown: Subject | None = None
         if settings.line_unknown_sources is UnknownSources.DEFAULT:
             self._unknown = Subject(default_profile(settings.default_child_timezone))
@@ -70,14 +70,12 @@ class LineIdentity:
         await self.index.rebuild()
         self._subscription = await self.index.open_notices(self.runtime.notices)
         self._watcher = asyncio.create_task(self.index.watch(self._subscription))
-        self._follower = asyncio.create_task(self._subjects.follow(self.runtime.notices))
+        self._following = await self._subjects.listen(self.runtime.notices)
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-            self._follower = None
+        if self._following is not None:
+            await self._following.stop()
+            self._following = None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from filters.check.router import Subject
 from filters.check.service import default_profile
-from filters.check.subjects import ALL, CHANNEL, SubjectCache, message
-from parental.kit.notices import LocalNotices
+from filters.check.subjects import ALL, CHANNEL, UNHEARD_SECONDS, SubjectCache, message
+from parental.kit.notices import LocalNotices, Subscription
 
 SUBJECT = Subject(default_profile("Asia/Almaty"))
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -129,14 +129,13 @@ def test_a_cache_does_not_act_on_its_own_notices() -> None:
 
 @asynccontextmanager
 async def following(cache: SubjectCache, notices: LocalNotices) -> AsyncIterator[None]:
-    """``cache`` following ``notices`` (subscribed) while the block runs."""
-    follower = asyncio.create_task(cache.follow(notices))
-    await soon(lambda: bool(len(notices)))
+    """``cache`` following ``notices`` while the block runs."""
+    listening = await cache.listen(notices)
+    assert len(notices) == 1  # subscribed before the follower runs
     try:
         yield
     finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
+        await listening.stop()
 
 
 async def soon(condition: Callable[[], bool]) -> None:
@@ -183,3 +182,15 @@ def test_a_subject_in_use_is_read_again_once_after_half_its_life() -> None:
     assert not cache.renewing(("k", None))
     cache.discard(("k", None))
     assert len(cache) == 0
+
+
+class Unreachable(LocalNotices):
+    async def open(self, channel: str) -> Subscription:
+        raise ConnectionError("Redis is down")
+
+
+async def test_without_notices_subjects_are_kept_a_second() -> None:
+    cache = SubjectCache(600)
+    listening = await cache.listen(Unreachable())
+    assert cache.ttl == UNHEARD_SECONDS  # no change made elsewhere would be heard
+    await listening.stop()
