@@ -46,6 +46,16 @@ class Notices(Protocol):
     async def close(self) -> None: ...
 
 
+async def _next(queue: asyncio.Queue[str], wait_seconds: float) -> str | None:
+    """The next message, or None after ``wait_seconds``. Not ``asyncio.wait_for``: on Python
+    3.11 it returns the message when the listener is cancelled just as one arrives, and the
+    cancellation is lost (a listener told to stop as a notice came kept running)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(wait_seconds):
+            return await queue.get()
+    return None
+
+
 class _QueueSubscription:
     def __init__(self, owner: LocalNotices, channel: str) -> None:
         self._owner = owner
@@ -53,9 +63,7 @@ class _QueueSubscription:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
 
     async def next(self, wait_seconds: float) -> str | None:
-        with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(self.queue.get(), wait_seconds)
-        return None
+        return await _next(self.queue, wait_seconds)
 
     async def close(self) -> None:
         self._owner._forget(self._channel, self)
@@ -103,9 +111,7 @@ class _SharedSubscription:
         self.queue: asyncio.Queue[str] = asyncio.Queue()
 
     async def next(self, wait_seconds: float) -> str | None:
-        with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(self.queue.get(), wait_seconds)
-        return None
+        return await _next(self.queue, wait_seconds)
 
     async def close(self) -> None:
         await self._owner._forget(self._channel, self)

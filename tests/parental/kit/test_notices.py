@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -97,3 +98,17 @@ async def test_listeners_hear_again_after_the_connection_drops() -> None:
     finally:
         await notices.close()
         await server.aclose()
+
+
+async def test_a_listener_cancelled_as_a_notice_arrives_stops() -> None:
+    """The notice and the cancellation land in the same turn of the loop: the listener must
+    stop (``asyncio.wait_for`` on Python 3.11 returned the notice and lost the cancellation)."""
+    notices = LocalNotices()
+    subscription = await notices.open("stop")
+    listener = asyncio.create_task(subscription.next(5))
+    await asyncio.sleep(0)  # waiting for a notice
+    await notices.publish("stop", "hello")
+    listener.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await listener
+    assert await subscription.next(0.01) == "hello"  # the notice stays for the next read
